@@ -1,0 +1,21 @@
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+import pytest
+
+from universality import cells
+
+ARCH_ACT = [(a, f) for a in cells.ARCHS for f in cells.ACTIVATIONS]
+
+
+@pytest.fixture(params=ARCH_ACT, ids=[f"{a}-{f}" for a, f in ARCH_ACT])
+def arch_act(request):
+    """Every cell x activation: one parametrised suite runs them all."""
+    return request.param
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)

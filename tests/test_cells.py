@@ -1,0 +1,150 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from universality import cells
+
+
+def make(arch, act, units=6, m=3, o=2):
+    return cells.CellSpec(arch, act, units, m, o)
+
+
+def test_shapes_and_state_size(arch_act, rng):
+    spec = make(*arch_act)
+    params = cells.init_params(spec, [0, 1, 2])
+    s = spec.state_size
+    assert s == (12 if spec.arch == "lstm" else 6)
+    for name, shape in cells.param_shapes(spec).items():
+        assert params[name].shape == (3,) + shape
+    x = rng.standard_normal((3, 4, 5, 3)).astype(np.float32)
+    states = cells.run(spec, params, x).numpy()
+    assert states.shape == (3, 4, 5, s)
+    assert np.all(np.isfinite(states))
+    y = cells.readout(spec, params, states).numpy()
+    assert y.shape == (3, 4, 5, 2)
+
+
+def test_run_equals_repeated_step(arch_act, rng):
+    spec = make(*arch_act)
+    params = cells.init_params(spec, [3, 4])
+    x = rng.standard_normal((2, 3, 7, 3)).astype(np.float32)
+    h = np.zeros((2, 3, spec.state_size), np.float32)
+    hs = []
+    for t in range(7):
+        h = cells.step(spec, params, h, x[:, :, t]).numpy()
+        hs.append(h)
+    np.testing.assert_allclose(cells.run(spec, params, x).numpy(), np.stack(hs, axis=2), rtol=1e-5, atol=1e-6)
+
+
+def test_stacked_population_equals_one_at_a_time(arch_act, rng):
+    spec = make(*arch_act)
+    seeds = [10, 11, 12, 13]
+    params = cells.init_params(spec, seeds)
+    x = rng.standard_normal((4, 5, 9, 3)).astype(np.float32)
+    stacked = cells.readout(spec, params, cells.run(spec, params, x)).numpy()
+    for p, seed in enumerate(seeds):
+        alone = cells.init_params(spec, [seed])
+        for k in alone:  # the same weights whether stacked or alone
+            np.testing.assert_array_equal(alone[k][0], params[k][p])
+        y = cells.readout(spec, alone, cells.run(spec, alone, x[p : p + 1])).numpy()
+        np.testing.assert_allclose(stacked[p], y[0], rtol=1e-5, atol=1e-6)
+    # negative control: a different network gives different outputs
+    assert np.abs(stacked[0] - stacked[1]).max() > 1e-3
+
+
+@pytest.mark.parametrize("act", cells.ACTIVATIONS)
+def test_vanilla_analytic_jacobian(act, rng):
+    """J = diag(phi'(a)) W_h^T with a = x W_x + h W_h + b, against autodiff."""
+    spec = make("vanilla", act, units=7)
+    params = cells.init_params(spec, [5, 6])
+    params["b"] = rng.standard_normal(params["b"].shape).astype(np.float32) * 0.3
+    h = rng.standard_normal((2, 4, 7)).astype(np.float32)
+    x = rng.standard_normal((2, 4, 3)).astype(np.float32)
+    j_h, j_x = (j.numpy() for j in cells.jacobians(spec, params, h, x))
+    assert j_h.shape == (2, 4, 7, 7) and j_x.shape == (2, 4, 7, 3)
+    for p in range(2):
+        a = x[p] @ params["W_x"][p] + h[p] @ params["W_h"][p] + params["b"][p]
+        dphi = (a > 0).astype(np.float64) if act == "relu" else 1 - np.tanh(a) ** 2
+        np.testing.assert_allclose(j_h[p], dphi[:, :, None] * params["W_h"][p].T[None], rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(j_x[p], dphi[:, :, None] * params["W_x"][p].T[None], rtol=1e-4, atol=1e-5)
+
+
+def test_jacobians_match_finite_differences(arch_act, rng):
+    spec = make(*arch_act, units=5)
+    params = {k: v.astype(np.float64) for k, v in cells.init_params(spec, [1, 2]).items()}
+    params32 = {k: v.astype(np.float32) for k, v in params.items()}
+    s = spec.state_size
+    h = (rng.standard_normal((2, 3, s)) * 0.5).astype(np.float32)
+    x = rng.standard_normal((2, 3, 3)).astype(np.float32)
+    j_h, j_x = (j.numpy() for j in cells.jacobians(spec, params32, h, x))
+    eps = 1e-3
+    fd = np.zeros_like(j_h)
+    for j in range(s):
+        d = np.zeros_like(h)
+        d[..., j] = eps
+        fd[..., j] = (cells.step(spec, params32, h + d, x).numpy() - cells.step(spec, params32, h - d, x).numpy()) / (2 * eps)
+    np.testing.assert_allclose(j_h, fd, atol=2e-3)
+    fdx = np.zeros_like(j_x)
+    for j in range(3):
+        d = np.zeros_like(x)
+        d[..., j] = eps
+        fdx[..., j] = (cells.step(spec, params32, h, x + d).numpy() - cells.step(spec, params32, h, x - d).numpy()) / (2 * eps)
+    np.testing.assert_allclose(j_x, fdx, atol=2e-3)
+
+
+def test_gated_cells_hold_state_when_gates_saturate(rng):
+    """Known answers: a closed update gate (GRU, UGRNN) or a full forget gate with a shut
+    input gate (LSTM) leaves the memory unchanged."""
+    h = rng.standard_normal((1, 3, 5)).astype(np.float32) * 0.5
+    x = rng.standard_normal((1, 3, 2)).astype(np.float32)
+    for arch, sl, val in (("ugrnn", slice(0, 5), 60.0), ("gru", slice(5, 10), 60.0)):
+        spec = cells.CellSpec(arch, "tanh", 5, 2, 1)
+        p = cells.init_params(spec, [0])
+        p["b"][0, sl] = val
+        np.testing.assert_allclose(cells.step(spec, p, h, x).numpy(), h, atol=1e-6)
+    spec = cells.CellSpec("lstm", "tanh", 5, 2, 1)
+    p = cells.init_params(spec, [0])
+    p["b"][0, 0:5] = -60.0  # input gate shut
+    p["b"][0, 5:10] = 60.0  # forget gate open
+    hc = rng.standard_normal((1, 3, 10)).astype(np.float32)
+    out = cells.step(spec, p, hc, x).numpy()
+    np.testing.assert_allclose(out[..., 5:], hc[..., 5:], atol=1e-6)
+    # negative control: with ordinary biases the state moves
+    p0 = cells.init_params(spec, [0])
+    assert np.abs(cells.step(spec, p0, hc, x).numpy() - hc).max() > 1e-2
+
+
+def test_init_is_seeded():
+    spec = make("gru", "tanh")
+    a, b, c = (cells.init_params(spec, [s]) for s in (1, 1, 2))
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+    assert any(not np.array_equal(a[k], c[k]) for k in a if k.startswith("W"))
+
+
+def test_recurrent_blocks_are_orthogonal():
+    spec = make("lstm", "tanh", units=8)
+    w = cells.init_params(spec, [0])["W_h"][0]
+    for g in range(4):
+        blk = w[:, g * 8 : (g + 1) * 8].astype(np.float64)
+        np.testing.assert_allclose(blk.T @ blk, np.eye(8), atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"arch": "transformer"}, r"arch='transformer' is not one of \('vanilla', 'ugrnn', 'gru', 'lstm'\)"),
+        ({"activation": "gelu"}, r"activation='gelu' is not one of \('relu', 'tanh'\)"),
+        ({"units": 0}, r"units=0 must be a positive integer"),
+        ({"n_inputs": -1}, r"n_inputs=-1"),
+    ],
+)
+def test_bad_spec_raises(kwargs, match):
+    args = {"arch": "vanilla", "activation": "tanh", "units": 4, "n_inputs": 1, "n_outputs": 1, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        cells.CellSpec(**args)
+
+
+def test_empty_population_raises():
+    with pytest.raises(ValueError, match="seeds is empty"):
+        cells.init_params(make("vanilla", "tanh"), [])

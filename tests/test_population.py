@@ -1,0 +1,131 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from universality import store
+from universality.population import (PROFILES, Profile, get_profile, grid, load_population, network_id,
+                                     run_sweep)
+
+SMOKE = PROFILES["smoke"]
+
+
+def _all_arrays(root, profile, task):
+    out = {}
+    for p in store.list_networks(root, profile, task):
+        params, meta, curve, _ = store.load_network(p)
+        out[p.name] = (params, curve, meta["valid_loss"])
+    return out
+
+
+def _assert_same_store(a, b):
+    assert a.keys() == b.keys() and a
+    for name in a:
+        pa, ca, va = a[name]
+        pb, cb, vb = b[name]
+        for k in pa:
+            np.testing.assert_array_equal(pa[k], pb[k], err_msg=f"{name}:{k}")
+        np.testing.assert_array_equal(ca, cb)
+        assert va == vb
+
+
+def test_network_ids_are_stable_and_unique():
+    assert network_id("sine", "gru", "tanh", 64, 1e-4, 3) == "sine-gru-tanh-n64-l2_1e-04-s3"
+    g = grid("paper", "cdi")
+    assert len(g) == 4 * 2 * 3 * 4 * 30 == 2880
+    assert g.network_id.is_unique
+    assert set(g.columns) >= {"arch", "activation", "units", "l2", "seed"}
+
+
+def test_profiles_validate():
+    with pytest.raises(ValueError, match=r"profile='huge' is not one of \('smoke', 'book', 'paper'\)"):
+        get_profile("huge")
+    with pytest.raises(ValueError, match=r"arch='transformer' is not one of"):
+        Profile(name="x", archs=("transformer",))
+    with pytest.raises(ValueError, match="n_seeds=-1"):
+        SMOKE.with_(n_seeds=-1)
+    with pytest.raises(ValueError, match=r"task='mnist' is not one of"):
+        run_sweep(SMOKE, ["mnist"], root="unused", progress=False)
+
+
+@pytest.fixture(scope="module")
+def smoke_store(tmp_path_factory):
+    root = tmp_path_factory.mktemp("smoke")
+    t0 = time.perf_counter()
+    table = run_sweep(SMOKE, root=root, progress=False)
+    return root, table, time.perf_counter() - t0
+
+
+def test_smoke_sweep_trains_everything(smoke_store):
+    root, table, seconds = smoke_store
+    assert len(table) == 3 * 8 and set(table.status) == {"trained"}
+    man = store.read_manifest(root, "smoke")
+    assert man["profile_spec"]["name"] == "smoke" and man["files"]
+    for rel, info in man["files"].items():
+        assert store.sha256(root / "smoke" / rel) == info["sha256"]
+    for task in ("flipflop", "sine", "cdi"):
+        pop = load_population(SMOKE, task, root=root)
+        assert len(pop) == 8
+        assert set(pop.table.arch) == {"vanilla", "ugrnn", "gru", "lstm"}
+        assert np.all(np.isfinite(pop.table.valid_loss[~pop.table.diverged]))
+    print(f"smoke sweep: {seconds:.1f} s")
+
+
+def test_rerun_keeps_stored_networks(smoke_store):
+    root, _, _ = smoke_store
+    before = {p: p.stat().st_mtime_ns for p in store.list_networks(root, "smoke", "cdi")}
+    table = run_sweep(SMOKE, ["cdi"], root=root, progress=False)
+    assert set(table.status) == {"kept"}
+    assert before == {p: p.stat().st_mtime_ns for p in store.list_networks(root, "smoke", "cdi")}
+
+
+def test_changed_profile_retrains(tmp_path):
+    prof = SMOKE.with_(archs=("vanilla",), activations=("tanh",))
+    run_sweep(prof, ["cdi"], root=tmp_path, progress=False)
+    changed = prof.with_(hparams={**prof.hparams, "cdi": prof.hparams["cdi"].__class__(learning_rate=0.02)})
+    table = run_sweep(changed, ["cdi"], root=tmp_path, progress=False)
+    assert set(table.status) == {"trained"}
+
+
+def test_missing_population_names_the_command(tmp_path):
+    with pytest.raises(FileNotFoundError, match="universality train --profile smoke --task sine"):
+        load_population("smoke", "sine", root=tmp_path)
+
+
+def test_interrupted_sweep_resumes_to_the_same_store(tmp_path, smoke_store):
+    """Kill a sweep mid-way (SIGKILL, no clean-up), rerun it, compare with an uninterrupted one."""
+    ref_root, _, _ = smoke_store
+    root = tmp_path / "interrupted"
+    code = ("from universality.population import PROFILES, run_sweep; "
+            f"run_sweep(PROFILES['smoke'], ['flipflop'], root={str(root)!r}, progress=False)")
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, stderr=subprocess.DEVNULL)
+    net_dir = root / "smoke" / "flipflop" / "networks"
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None:
+        if net_dir.is_dir() and len(list(net_dir.glob("*.npz"))) >= 3:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the sweep finished before it could be interrupted"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    n_before = len(list(net_dir.glob("*.npz")))
+    assert 3 <= n_before < 8
+    table = run_sweep(SMOKE, ["flipflop"], root=root, progress=False)
+    assert (table.status == "trained").sum() == 8 - n_before
+    _assert_same_store(_all_arrays(root, "smoke", "flipflop"), _all_arrays(ref_root, "smoke", "flipflop"))
+
+
+def test_dask_local_cluster_matches_in_process(tmp_path, smoke_store):
+    distributed = pytest.importorskip("distributed")
+    ref_root, _, _ = smoke_store
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  silence_logs=40) as cluster, distributed.Client(cluster) as client:
+        table = run_sweep(SMOKE, ["cdi"], root=tmp_path, scheduler=client, progress=False)
+    assert set(table.status) == {"trained"} and len(table) == 8
+    _assert_same_store(_all_arrays(tmp_path, "smoke", "cdi"), _all_arrays(ref_root, "smoke", "cdi"))
