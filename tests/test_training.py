@@ -141,3 +141,28 @@ def test_batches_are_a_function_of_seed_and_iteration():
     c = training.batch_for(t, 3, 18, 8)
     np.testing.assert_array_equal(a.inputs_btm, b.inputs_btm)
     assert not np.array_equal(a.inputs_btm, c.inputs_btm)
+
+
+def test_curriculum_schedule():
+    cfg = training.TrainConfig(iterations=100, curriculum=0.5, curriculum_start=20)
+    lengths = [cfg.trial_length(i, 500) for i in range(100)]
+    assert lengths[0] == 20 and lengths[49] < 500 and all(v == 500 for v in lengths[50:])
+    assert all(a <= b for a, b in zip(lengths, lengths[1:]))
+    assert training.TrainConfig(iterations=100).trial_length(0, 500) == 500
+    with pytest.raises(ValueError, match="curriculum=1.5"):
+        training.TrainConfig(curriculum=1.5)
+
+
+def test_curriculum_trains_on_prefixes(monkeypatch):
+    seen = []
+    original = training._Trainer.step
+
+    def spy(self, x, y, it):
+        seen.append(x.shape[2])
+        return original(self, x, y, it)
+
+    monkeypatch.setattr(training._Trainer, "step", spy)
+    cfg = training.TrainConfig(iterations=10, batch_size=4, log_every=5, valid_size=8, curriculum=0.5,
+                               curriculum_start=10)
+    res = training.train_population(TASK, spec_for(TASK), [0], 0.0, HP, cfg, progress=False)
+    assert seen[0] == 10 and seen[-1] == TASK.n_steps and np.isfinite(res.valid_loss).all()

@@ -1,8 +1,10 @@
-"""Command line: ``universality train | losses | profiles``.
+"""Command line: ``universality train | losses | profiles | page | refs``.
 
     universality train --profile book --task flipflop sine cdi [--data data] [--scheduler tcp://host:8786]
     universality losses --profile book            # final-loss distribution per task x arch x activation
     universality profiles                         # what each profile trains
+    universality page task_flipflop -p n_bits 2 -o out.ipynb   # run a book page with other parameters
+    universality refs [PAGE ...]                  # regenerate the nbval reference notebooks
 """
 
 from __future__ import annotations
@@ -28,31 +30,15 @@ def _train(args):
     print(counts.to_string())
 
 
-def loss_summary(profile: str, root, tasks) -> "pandas.DataFrame":  # noqa: F821
-    """Validation-loss quantiles per task x arch x activation, and diverged counts."""
-    import pandas as pd
-
-    from .population import load_population
-
-    frames = []
-    for t in tasks:
-        pop = load_population(profile, t, root=root, require_complete=False)
-        tab = pop.table.reset_index()
-        frames.append(tab)
-    tab = pd.concat(frames)
-    g = tab.groupby(["task", "arch", "activation"])
-    out = g["valid_loss"].describe(percentiles=[0.5])[["count", "min", "50%", "max"]]
-    out = out.rename(columns={"50%": "median", "count": "trained"})
-    out["diverged"] = g["diverged"].sum()
-    out["trained"] = out["trained"].astype(int)
-    return out
-
-
 def _losses(args):
     import pandas as pd
 
+    from .population import load_population, loss_table
+
+    tab = pd.concat([load_population(args.profile, t, root=args.data, require_complete=False).table
+                     for t in args.task])
     with pd.option_context("display.float_format", "{:.2e}".format, "display.width", 120):
-        print(loss_summary(args.profile, args.data, args.task).to_string())
+        print(loss_table(tab).to_string())
 
 
 def _profiles(args):
@@ -60,6 +46,24 @@ def _profiles(args):
 
     for name, p in PROFILES.items():
         print(json.dumps(p.to_dict(), indent=1 if args.verbose else None))
+
+
+def _page(args):
+    import yaml
+
+    from .notebooks import run_page
+
+    params = {k: yaml.safe_load(v) for k, v in args.parameter}
+    out = args.output or f"{args.page}-out.ipynb"
+    run_page(args.page, out, params)
+    print(f"wrote {out}")
+
+
+def _refs(args):
+    from .notebooks import regenerate_references
+
+    for p in regenerate_references(args.pages or None):
+        print(f"wrote {p}")
 
 
 def main(argv=None):
@@ -88,6 +92,17 @@ def main(argv=None):
     pr = sub.add_parser("profiles", help="print the profiles")
     pr.add_argument("--verbose", action="store_true")
     pr.set_defaults(func=_profiles)
+
+    pg = sub.add_parser("page", help="run a book page with papermill and other parameters")
+    pg.add_argument("page", help="page name, e.g. task_flipflop or figure1")
+    pg.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                    help="a parameter (VALUE is read as YAML: 2, 0.5, true, [gru, lstm])")
+    pg.add_argument("-o", "--output", default=None, help="output notebook (default: <page>-out.ipynb)")
+    pg.set_defaults(func=_page)
+
+    rf = sub.add_parser("refs", help="regenerate the nbval reference notebooks in tests/notebooks")
+    rf.add_argument("pages", nargs="*", help="only these pages (default: all)")
+    rf.set_defaults(func=_refs)
 
     args = ap.parse_args(argv)
     args.func(args)

@@ -41,6 +41,7 @@ __all__ = [
     "load_population",
     "train_group",
     "run_sweep",
+    "loss_table",
 ]
 
 LABELS = ("task", "arch", "activation", "units", "l2", "seed")
@@ -60,6 +61,8 @@ class Profile:
     n_search : random-search candidates per configuration (0: use ``hparams``)
     search_iterations : iterations of each search candidate (default: as ``train``)
     task_params : per-task overrides of the task constants (e.g. a shorter T for smoke)
+    deviations : how the profile departs from the paper's protocol, in words (written to
+        the store's manifest)
     """
 
     name: str
@@ -73,6 +76,7 @@ class Profile:
     n_search: int = 0
     search_iterations: int | None = None
     task_params: Mapping[str, Mapping] = field(default_factory=dict)
+    deviations: tuple[str, ...] = ()
 
     def __post_init__(self):
         for a in self.archs:
@@ -123,11 +127,12 @@ class Profile:
             "train": {k: asdict(v) for k, v in self.train.items()},
             "hparams": {k: asdict(v) for k, v in self.hparams.items()},
             "task_params": {k: dict(v) for k, v in self.task_params.items()},
+            "deviations": list(self.deviations),
         }
 
 
 def _smoke() -> Profile:
-    cfg = TrainConfig(iterations=30, batch_size=16, log_every=5, checkpoint_every=10, valid_size=32)
+    cfg = TrainConfig(iterations=30, batch_size=16, log_every=5, checkpoint_every=10, valid_size=32, optimizer="adam")
     return Profile(
         name="smoke",
         units=(16,),
@@ -147,12 +152,12 @@ def _book() -> Profile:
         l2=(1e-4,),
         n_seeds=4,
         train={
-            "flipflop": TrainConfig(iterations=2000, batch_size=64, optimizer="adam", log_every=20),
+            "flipflop": TrainConfig(iterations=1500, batch_size=64, optimizer="adam", log_every=20),
             "sine": TrainConfig(iterations=2000, batch_size=32, optimizer="adam", log_every=20),
             "cdi": TrainConfig(iterations=2000, batch_size=64, optimizer="adam", log_every=20),
         },
         hparams={
-            "flipflop": HParams(learning_rate=3e-3, decay_rate=0.7, momentum=0.9, clip=1.0),
+            "flipflop": HParams(learning_rate=1e-2, decay_rate=0.8, momentum=0.9, clip=1.0),
             "sine": HParams(learning_rate=3e-3, decay_rate=0.7, momentum=0.9, clip=1.0),
             "cdi": HParams(learning_rate=3e-3, decay_rate=0.7, momentum=0.9, clip=1.0),
         },
@@ -448,3 +453,15 @@ def run_sweep(profile: str | Profile = "book", tasks: Sequence[str] | str = tupl
         store.write_manifest(root, profile.name, command=command or f"universality train --profile {profile.name}",
                              profile_spec=profile.to_dict())
     return pd.DataFrame(status)
+
+
+def loss_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Validation-loss summary per (task, arch, activation): networks, diverged, min,
+    median and max validation MSE of the networks that did not diverge."""
+    keys = [k for k in ("task", "arch", "activation") if k in table.columns]
+    ok = table[~table.diverged.astype(bool)]
+    g = ok.groupby(keys)["valid_loss"]
+    out = pd.DataFrame({"networks": table.groupby(keys).size(),
+                        "diverged": table.groupby(keys)["diverged"].sum().astype(int),
+                        "min": g.min(), "median": g.median(), "max": g.max()})
+    return out

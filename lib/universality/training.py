@@ -118,6 +118,10 @@ class TrainConfig:
     checkpoint_every : iterations between checkpoints when a checkpoint path is given
     valid_size : trials in the validation set (drawn from ``valid_seed``, the same for
         every network, never used for training)
+    curriculum : fraction of the iterations over which the trial length grows linearly
+        from ``curriculum_start`` steps to the task's full T (0: no curriculum).  Training
+        batches are then prefixes of the full trials; validation always uses full trials.
+    curriculum_start : trial length at the first iteration when ``curriculum`` > 0
     """
 
     iterations: int = 20_000
@@ -128,6 +132,8 @@ class TrainConfig:
     checkpoint_every: int = 250
     valid_size: int = 256
     valid_seed: int = 2019
+    curriculum: float = 0.0
+    curriculum_start: int = 20
 
     def __post_init__(self):
         for name in ("iterations", "batch_size", "log_every", "checkpoint_every", "valid_size"):
@@ -136,8 +142,23 @@ class TrainConfig:
                 raise ValueError(f"{name}={v!r} must be a positive integer")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer={self.optimizer!r} is not one of {OPTIMIZERS!r}")
+        if not (0.0 <= self.curriculum <= 1.0):
+            raise ValueError(f"curriculum={self.curriculum!r} must be in [0, 1]")
+        if isinstance(self.curriculum_start, bool) or not isinstance(self.curriculum_start, (int, np.integer)) \
+                or self.curriculum_start < 1:
+            raise ValueError(f"curriculum_start={self.curriculum_start!r} must be a positive integer")
         if self.decay_steps is not None and (not isinstance(self.decay_steps, (int, np.integer)) or self.decay_steps < 1):
             raise ValueError(f"decay_steps={self.decay_steps!r} must be None or a positive integer")
+
+    def trial_length(self, iteration: int, n_steps: int) -> int:
+        """Number of time steps trained on at ``iteration`` (the curriculum), <= n_steps."""
+        if self.curriculum <= 0:
+            return n_steps
+        ramp = self.curriculum * self.iterations
+        frac = min(1.0, iteration / ramp) if ramp > 0 else 1.0
+        start = min(self.curriculum_start, n_steps)
+        length = start + frac * (n_steps - start)
+        return int(min(n_steps, max(start, 10 * round(length / 10))))
 
     @property
     def effective_decay_steps(self) -> float:
@@ -353,6 +374,9 @@ def train_population(
                disable=not progress, leave=False, mininterval=1.0)
     for it in range(start, config.iterations):
         x, y = _population_batch(task, seeds, it, config.batch_size)
+        t_len = config.trial_length(it, x.shape[2])
+        if t_len < x.shape[2]:
+            x, y = np.ascontiguousarray(x[:, :, :t_len]), np.ascontiguousarray(y[:, :, :t_len])
         mse, ok = trainer.step(x, y, it)
         newly = (~ok) & (diverged_at < 0)
         diverged_at[newly] = it
