@@ -35,7 +35,7 @@ plotting.setup()
 profile: str = "book"  # population profile: 'smoke', 'book' or 'paper'
 data_root: str = "data"  # root of the store of trained networks
 retrain: bool = False  # True: train the networks afresh (into data/_retrained) instead of loading them
-n_seeds: int = 0  # seeds per arch x activation; 0 = the profile's own number
+n_seeds: int = 0  # seeds per arch x activation (0 means all the profile has)
 n_bits: int = 3  # K, the number of flip-flop channels (the paper: 3)
 
 # %%
@@ -63,13 +63,8 @@ fig = plotting.plot_trial(probe.inputs_btm[0], probe.targets_bto[0], title="3-bi
 # ## The population and how it was trained
 
 # %%
-cfg = prof.train_config("flipflop")
-hp = prof.hparams_for("flipflop")
-print(f"{cfg.iterations} iterations, batch {cfg.batch_size}, optimiser {cfg.optimizer}, "
-      f"learning rate {hp.learning_rate:g} decaying by {hp.decay_rate:g} every {cfg.effective_decay_steps:g} "
-      f"iterations, gradient clip {hp.clip:g}, L2 {prof.l2}")
-summary = pages.loss_table(pop.table)
-summary
+print(pages.training_summary(prof, "flipflop"))
+pages.loss_table(pop.table).round(4)
 
 # %%
 fig = plotting.plot_loss_curves(pop.curves, pop.table, title="Training loss, every network")

@@ -19,7 +19,7 @@ from .population import PROFILES, Population, Profile, get_profile, load_populat
 from .store import DEFAULT_ROOT
 from .tasks import TASKS
 
-__all__ = ["check_page_params", "page_profile", "population_for_page", "loss_table"]
+__all__ = ["check_page_params", "page_profile", "population_for_page", "loss_table", "training_summary"]
 
 
 def check_page_params(*, profile: str | None = None, task: str | None = None, archs: Sequence[str] | None = None,
@@ -103,3 +103,19 @@ def population_for_page(profile: Profile, task: str, root=DEFAULT_ROOT, retrain:
         run_sweep(profile, [task], root=root, progress=progress,
                   command=f"book page: profile {profile.name}, task {task}")
         return load_population(profile, task, root=root)
+
+
+def training_summary(profile: Profile, task: str) -> str:
+    """One sentence saying how the profile trains ``task``."""
+    cfg = profile.train_config(task)
+    hp = profile.hparams_for(task)
+    opt = {"adam": "Adam", "sgd_momentum": f"SGD with momentum {hp.momentum:g}"}[cfg.optimizer]
+    search = (f"best of {profile.n_search} random-search candidates per configuration" if profile.n_search
+              else f"learning rate {hp.learning_rate:g} decaying by {hp.decay_rate:g} every "
+                   f"{cfg.effective_decay_steps:g} iterations, gradient-norm clip {hp.clip:g}")
+    cur = (f", trial length growing from {cfg.curriculum_start} steps over the first {cfg.curriculum:.0%} "
+           f"of training" if cfg.curriculum else "")
+    l2 = ", ".join(f"{v:g}" for v in profile.l2)
+    units = ", ".join(str(u) for u in profile.units)
+    return (f"{cfg.iterations} iterations of {opt}, batch {cfg.batch_size}, {search}{cur}; "
+            f"units {units}, L2 {l2}, {profile.n_seeds} seed(s) per configuration")

@@ -153,13 +153,14 @@ def _book() -> Profile:
         n_seeds=4,
         train={
             "flipflop": TrainConfig(iterations=1500, batch_size=64, optimizer="adam", log_every=20),
-            "sine": TrainConfig(iterations=2000, batch_size=32, optimizer="adam", log_every=20),
-            "cdi": TrainConfig(iterations=2000, batch_size=64, optimizer="adam", log_every=20),
+            "sine": TrainConfig(iterations=2000, batch_size=32, optimizer="adam", log_every=20, curriculum=0.5,
+                                curriculum_start=20),
+            "cdi": TrainConfig(iterations=1500, batch_size=64, optimizer="adam", log_every=20),
         },
         hparams={
             "flipflop": HParams(learning_rate=1e-2, decay_rate=0.8, momentum=0.9, clip=1.0),
-            "sine": HParams(learning_rate=3e-3, decay_rate=0.7, momentum=0.9, clip=1.0),
-            "cdi": HParams(learning_rate=3e-3, decay_rate=0.7, momentum=0.9, clip=1.0),
+            "sine": HParams(learning_rate=5e-3, decay_rate=0.9, momentum=0.9, clip=1.0),
+            "cdi": HParams(learning_rate=1e-2, decay_rate=0.8, momentum=0.9, clip=1.0),
         },
     )
 

@@ -1,0 +1,74 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+# %% [markdown]
+# # Task: context-dependent integration
+#
+# **The paper's setting** (Section 2.2, following {cite:t}`mante2013context`): two static
+# one-hot context inputs say which of two white-noise streams, $\mathcal{N}(\mu_k, 1)$ with
+# $\mu_k \sim U(-1, 1)$ per trial, the network must integrate; the output is the running
+# sum of the cued stream, and the other stream must be ignored. T = 30 steps.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+import numpy as np
+import tensorflow as tf  # noqa: F401  (its start-up log is ignored by nbval)
+
+from universality import pages, plotting, training
+
+plotting.setup()
+
+# %% tags=["parameters"]
+profile: str = "book"  # population profile: 'smoke', 'book' or 'paper'
+data_root: str = "data"  # root of the store of trained networks
+retrain: bool = False  # True: train the networks afresh (into data/_retrained) instead of loading them
+n_seeds: int = 0  # seeds per arch x activation (0 means all the profile has)
+
+# %%
+pages.check_page_params(profile=profile, n_seeds=n_seeds or None)
+prof = pages.page_profile(profile, "cdi", n_seeds=n_seeds or None)
+pop = pages.population_for_page(prof, "cdi", root=data_root, retrain=retrain)
+task = pop.task
+print(f"profile {prof.name!r}: {len(pop)} networks, {pop.table.diverged.sum()} diverged")
+print(f"task: K={task.n_contexts}, T={task.n_steps}, noise N(mu, {task.noise_std}^2), mu ~ U(-{task.mu_max}, {task.mu_max})")
+
+# %% [markdown]
+# ## The population and how it was trained
+
+# %%
+print(pages.training_summary(prof, "cdi"))
+pages.loss_table(pop.table).round(4)
+
+# %%
+fig = plotting.plot_loss_curves(pop.curves, pop.table, title="Training loss, every network")
+
+# %% [markdown]
+# ## Outputs on a noisy trial
+
+# %%
+trial = task.sample(np.random.default_rng(7), 1)
+outputs = pop.outputs(trial.inputs_btm)
+fig = plotting.plot_outputs(outputs, pop.table, trial.targets_bto, trial=0,
+                            title=f"A trial cueing context {int(trial.labels.context[0]) + 1}: "
+                                  "one network per arch x activation")
+
+# %% [markdown]
+# ## Result
+#
+# The target's variance sets the scale: an output that stays at 0 has an MSE equal to the
+# mean squared running sum, printed below next to the networks' median validation MSE.
+
+# %%
+valid = training.validation_batch(task, prof.train_config("cdi"))
+baseline = float(np.mean(valid.targets_bto ** 2))
+med = pop.table[~pop.table.diverged].groupby(["arch", "activation"]).valid_loss.median()
+print(f"silent-output MSE: {baseline:.1f}; worst median validation MSE: {med.max():.3g}")

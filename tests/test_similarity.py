@@ -1,0 +1,287 @@
+"""SVCCA and linear CKA: invariances, an independent reference, all-pairs batching, errors."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.linalg as sla
+from threadpoolctl import threadpool_limits
+
+from universality import similarity
+from universality.similarity import (
+    cka_distance,
+    linear_cka,
+    pairwise_distances,
+    reduce,
+    svcca_correlations,
+    svcca_distance,
+)
+
+SEEDS = [0, 1, 2, 3, 4]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_blas_thread():
+    """Small matrices run on one BLAS thread: on a busy 2-core machine, oversubscribed
+    OpenBLAS threads made this file ~100x slower (minutes instead of seconds)."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+def latent_data(rng, n=400, rank=5, units=64, noise=0.0):
+    """X = Z B (+ noise): a rank-`rank` signal in `units` units, (n, units)."""
+    z = rng.standard_normal((n, rank))
+    x = z @ rng.standard_normal((rank, units)) + 3.0
+    return x + noise * rng.standard_normal((n, units))
+
+
+def random_orthogonal(rng, p):
+    q, r = np.linalg.qr(rng.standard_normal((p, p)))
+    return q * np.sign(np.diag(r))
+
+
+# ----------------------------------------------------- independent reference (from the maths)
+
+
+def reference_reduce(x, variance_kept):
+    """PCA by scipy's SVD: the smallest k with sum_{i<=k} s_i^2 >= v sum s_i^2."""
+    xc = x - x.mean(axis=0)
+    _, s, vt = sla.svd(xc, full_matrices=False)
+    frac = np.cumsum(s**2) / np.sum(s**2)
+    k = int(np.nonzero(frac >= variance_kept)[0][0]) + 1
+    return xc @ vt[:k].T
+
+
+def inv_sqrt(c):
+    w, v = sla.eigh(c)
+    return (v / np.sqrt(w)) @ v.T
+
+
+def reference_svcca(x, y, variance_kept=0.95):
+    """CCA by whitening: rho = svd(Cxx^-1/2 Cxy Cyy^-1/2); distance 1 - mean(rho)."""
+    a, b = reference_reduce(x, variance_kept), reference_reduce(y, variance_kept)
+    t = inv_sqrt(a.T @ a) @ (a.T @ b) @ inv_sqrt(b.T @ b)
+    rho = sla.svdvals(t)[: min(a.shape[1], b.shape[1])]
+    return 1.0 - rho.mean(), a.shape[1]
+
+
+def reference_cka(x, y):
+    """Linear CKA through samples x samples kernels: HSIC(K, L) / sqrt(HSIC(K,K) HSIC(L,L))."""
+    n = x.shape[0]
+    h = np.eye(n) - 1.0 / n
+    k, l = h @ x @ x.T @ h, h @ y @ y.T @ h
+    return np.sum(k * l) / np.sqrt(np.sum(k * k) * np.sum(l * l))
+
+
+def population(rng):
+    """Networks with different unit counts and (checked below) different kept dimensions."""
+    reps = []
+    for i, (units, rank) in enumerate([(20, 3), (32, 6), (48, 9), (24, 3), (40, 12), (32, 6), (56, 4)]):
+        shared = rng.standard_normal((300, 3))
+        z = np.hstack([shared, rng.standard_normal((300, rank))])
+        reps.append(z @ rng.standard_normal((z.shape[1], units)) + 0.2 * rng.standard_normal((300, units)))
+    return reps
+
+
+# ------------------------------------------------------------------------------ invariances
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_orthogonal_map_leaves_both_distances_at_zero(seed):
+    rng = np.random.default_rng(seed)
+    x = latent_data(rng, noise=0.3)
+    xr_ = x @ random_orthogonal(rng, x.shape[1])
+    assert svcca_distance(x, xr_) < 1e-8
+    assert cka_distance(x, xr_) < 1e-8
+    # and the same data against unrelated data is far: the zero above is not automatic
+    y = latent_data(rng, noise=0.3)
+    assert svcca_distance(x, y) > 0.3
+    assert cka_distance(x, y) > 0.3
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_general_map_on_exactly_low_rank_data(seed):
+    rng = np.random.default_rng(seed)
+    x = latent_data(rng, rank=5, units=64)
+    a = rng.standard_normal((64, 64))
+    assert np.linalg.cond(a) < 1e6
+    assert reduce(x).n_kept <= 5
+    assert svcca_distance(x, x @ a) < 1e-8
+    # negative control: CKA is not invariant to general linear maps
+    assert 1.0 - linear_cka(x, x @ a) > 0.01
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize(
+    "noise, low, high",
+    [
+        (0.3, 2e-4, 5e-3),  # 95% = the 5 signal PCs; the map tilts them slightly
+        (1.0, 0.03, 0.3),  # 95% reaches into noise PCs, which the map reshuffles
+    ],
+)
+def test_general_map_on_noisy_full_rank_data_is_small_but_not_zero(seed, noise, low, high):
+    rng = np.random.default_rng(seed)
+    x = latent_data(rng, rank=5, units=64, noise=noise)
+    a = rng.standard_normal((64, 64))
+    d = svcca_distance(x, x @ a)
+    # the 95% truncation keeps different directions after a non-orthogonal map
+    assert low < d < high
+    assert d > 1e6 * svcca_distance(x, x @ random_orthogonal(rng, 64))
+
+
+def test_isotropic_scaling_and_offset_do_not_matter():
+    rng = np.random.default_rng(7)
+    x = latent_data(rng, noise=0.1)
+    y = 2.5 * x - 4.0
+    assert svcca_distance(x, y) < 1e-10
+    assert cka_distance(x, y) < 1e-10
+
+
+# ------------------------------------------------------------------------ against reference
+
+
+@pytest.mark.parametrize("seed", SEEDS[:3])
+def test_single_pair_matches_reference(seed):
+    rng = np.random.default_rng(seed)
+    x, y = latent_data(rng, units=30, noise=0.5), latent_data(rng, units=45, noise=0.5)
+    y[:, :5] += x[:, :5]  # partly shared
+    ref, _ = reference_svcca(x, y)
+    assert abs(svcca_distance(x, y) - ref) < 1e-10
+    rho = svcca_correlations(x, y)
+    assert np.all(np.diff(rho) <= 0) and rho.max() <= 1.0 and rho.min() >= 0.0
+    assert abs(cka_distance(x, y) - (1.0 - reference_cka(x, y))) < 1e-10
+
+
+def test_reduce_matches_reference_kept_dimension_and_is_orthonormal():
+    rng = np.random.default_rng(3)
+    for x in population(rng):
+        for v in (0.5, 0.9, 0.95, 0.99):
+            r = reduce(x, v)
+            assert r.n_kept == reference_reduce(x, v).shape[1]
+            assert np.allclose(r.basis.T @ r.basis, np.eye(r.n_kept), atol=1e-12)
+            assert r.explained >= v
+    low = latent_data(rng, rank=5, units=64)
+    assert reduce(low, 1.0).n_kept == 5  # variance_kept=1 keeps the rank, no round-off dims
+
+
+@pytest.mark.parametrize("metric", ["svcca", "cka"])
+@pytest.mark.parametrize("block_size", [None, 1, 2, 3])
+def test_all_pairs_equals_per_pair_reference(metric, block_size):
+    rng = np.random.default_rng(11)
+    reps = population(rng)
+    d = pairwise_distances(reps, metric, block_size=block_size, progress=False)
+    p = len(reps)
+    ref = np.zeros((p, p))
+    ks = []
+    for i in range(p):
+        for j in range(p):
+            if i != j:
+                ref[i, j] = reference_svcca(reps[i], reps[j])[0] if metric == "svcca" else (
+                    1.0 - reference_cka(reps[i], reps[j])
+                )
+        ks.append(reference_reduce(reps[i], 0.95).shape[1])
+    np.testing.assert_allclose(d.values, ref, rtol=0, atol=1e-8)
+    assert len({r.shape[1] for r in reps}) > 3  # different unit counts
+    if metric == "svcca":
+        assert len(set(ks)) > 3  # different kept dimensions, hence zero padding in blocks
+        assert list(d.coords["n_kept"].values) == ks
+
+
+def test_matrix_is_symmetric_zero_diagonal_and_labelled():
+    rng = np.random.default_rng(5)
+    reps = population(rng)
+    labels = pd.DataFrame(
+        {
+            "network_id": [f"net{i}" for i in range(len(reps))],
+            "arch": ["gru", "lstm", "vanilla", "ugrnn", "gru", "lstm", "vanilla"],
+            "l2": np.linspace(0, 1e-3, len(reps)),
+            "seed": np.arange(len(reps)),
+        }
+    )
+    d = pairwise_distances(reps, "svcca", labels=labels, progress=False)
+    assert d.dims == similarity.DIMS
+    assert np.array_equal(d.values, d.values.T)
+    assert np.all(np.diag(d.values) == 0.0)
+    assert np.all(d.values[~np.eye(len(reps), dtype=bool)] > 0.0)
+    assert list(d["network"].values) == list(labels["network_id"])
+    assert list(d["network_2"].values) == list(labels["network_id"])
+    for col in ("arch", "l2", "seed"):
+        assert list(d[col].values) == list(labels[col]) == list(d[col + "_2"].values)
+        assert d[col].dims == ("network",) and d[col + "_2"].dims == ("network_2",)
+    assert d.sel(network="net1", network_2="net2").item() == d.values[1, 2]
+    assert d.attrs["metric"] == "svcca" and d.attrs["variance_kept"] == 0.95
+
+
+def test_stacked_array_input_and_float32_match_list_input():
+    rng = np.random.default_rng(9)
+    arr = np.stack([latent_data(rng, n=200, units=16, noise=0.2) for _ in range(5)])
+    a = pairwise_distances(arr, "svcca", progress=False)
+    b = pairwise_distances(list(arr), "svcca", block_size=2, progress=False)
+    np.testing.assert_allclose(a.values, b.values, rtol=0, atol=1e-12)
+    c = pairwise_distances(arr.astype(np.float32), "cka", progress=False)
+    ref = pairwise_distances(arr.astype(np.float32).astype(np.float64), "cka", progress=False)
+    np.testing.assert_allclose(c.values, ref.values, rtol=0, atol=1e-12)
+
+
+# ------------------------------------------------------------------------------- validation
+
+
+@pytest.fixture
+def no_compute(monkeypatch):
+    """Make any reduction fail loudly: validation must come before compute."""
+
+    def boom(*args, **kwargs):
+        raise AssertionError("computation started before validation")
+
+    monkeypatch.setattr(similarity, "reduce", boom)
+    monkeypatch.setattr(similarity, "_gram", boom)
+
+
+def _reps(rng, n=50, p=4, count=3):
+    return [rng.standard_normal((n, p)) for _ in range(count)]
+
+
+def test_pairwise_bad_inputs_raise_before_compute(no_compute):
+    rng = np.random.default_rng(0)
+    reps = _reps(rng)
+    with pytest.raises(ValueError, match=r"representations\[2\] has 49 samples.*representations\[0\] has 50"):
+        pairwise_distances(reps[:2] + [rng.standard_normal((49, 4))], progress=False)
+    bad = _reps(rng)
+    bad[1][3, 2] = np.nan
+    with pytest.raises(ValueError, match=r"representations\[1\] contains 1 NaN or inf"):
+        pairwise_distances(bad, progress=False)
+    bad[1][3, 2] = np.inf
+    with pytest.raises(ValueError, match=r"representations\[1\] contains 1 NaN or inf"):
+        pairwise_distances(bad, "cka", progress=False)
+    with pytest.raises(ValueError, match=r"representations\[1\] has zero variance"):
+        pairwise_distances([reps[0], np.full((50, 4), 0.3), reps[2]], "cka", progress=False)
+    with pytest.raises(ValueError, match="representations has 1 network"):
+        pairwise_distances(reps[:1], progress=False)
+    with pytest.raises(ValueError, match=r"representations has shape \(3, 50\)"):
+        pairwise_distances(np.zeros((3, 50)), progress=False)
+    for v in (0.0, 1.5, -0.1, float("nan"), True):
+        with pytest.raises(ValueError, match=r"variance_kept=.* is outside \(0, 1\]"):
+            pairwise_distances(reps, variance_kept=v, progress=False)
+    with pytest.raises(ValueError, match=r"labels has 2 rows but representations has 3"):
+        pairwise_distances(reps, labels=pd.DataFrame({"arch": ["a", "b"]}), progress=False)
+    with pytest.raises(ValueError, match=r"metric='pca' is not one of \('svcca', 'cka'\)"):
+        pairwise_distances(reps, metric="pca", progress=False)
+    with pytest.raises(ValueError, match=r"block_size=0 must be a positive integer"):
+        pairwise_distances(reps, block_size=0, progress=False)
+
+
+def test_pair_bad_inputs_raise():
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((50, 4)), rng.standard_normal((40, 4))
+    for f in (svcca_distance, cka_distance):
+        with pytest.raises(ValueError, match=r"X has 50 samples \(rows\) but Y has 40"):
+            f(x, y)
+        with pytest.raises(ValueError, match=r"Y has shape \(40,\)"):
+            f(x, y[:, 0])
+        bad = x.copy()
+        bad[7, 1] = np.nan
+        with pytest.raises(ValueError, match=r"X contains 1 NaN"):
+            f(bad, x)
+    with pytest.raises(ValueError, match=r"variance_kept=2"):
+        svcca_distance(x, x, variance_kept=2)
+    with pytest.raises(ValueError, match=r"X has zero variance"):
+        svcca_distance(np.ones((50, 4)), x)
