@@ -31,7 +31,7 @@ plotting.setup()
 
 # %% tags=["parameters"]
 profile: str = "book"  # population profile: 'smoke', 'book' or 'paper'
-data_root: str = "data"  # root of the store of trained networks
+data_root: str = ""  # root of the store of trained networks ("" means the repository data folder)
 tasks: list = ["flipflop", "cdi"]  # tasks to show (the sine population of the book profile is still being trained)
 
 # %%

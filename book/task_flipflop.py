@@ -33,7 +33,7 @@ plotting.setup()
 
 # %% tags=["parameters"]
 profile: str = "book"  # population profile: 'smoke', 'book' or 'paper'
-data_root: str = "data"  # root of the store of trained networks
+data_root: str = ""  # root of the store of trained networks ("" means the repository data folder)
 retrain: bool = False  # True: train the networks afresh (into data/_retrained) instead of loading them
 n_seeds: int = 0  # seeds per arch x activation (0 means all the profile has)
 n_bits: int = 3  # K, the number of flip-flop channels (the paper: 3)

@@ -35,9 +35,9 @@ BOOK = REPO / "book"
 REFERENCES = REPO / "tests" / "notebooks"
 REGENERATE_COMMAND = "universality refs"
 
-# Parameters every reference notebook is executed with (paths relative to tests/notebooks,
-# where nbval runs them).
-SMOKE_PARAMETERS: dict = {"profile": "smoke", "data_root": "../../data"}
+# Parameters every reference notebook is executed with (the store defaults to the
+# repository's data/, wherever the notebook runs).
+SMOKE_PARAMETERS: dict = {"profile": "smoke"}
 # Extra per-page smoke parameters (pages whose defaults are too slow for a smoke run).
 PAGE_SMOKE_PARAMETERS: dict[str, dict] = {}
 

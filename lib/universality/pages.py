@@ -92,6 +92,7 @@ def population_for_page(profile: Profile, task: str, root=DEFAULT_ROOT, retrain:
     """
     from pathlib import Path
 
+    root = Path(root) if str(root) else DEFAULT_ROOT
     if retrain:
         import shutil
 

@@ -47,7 +47,10 @@ __all__ = [
     "read_manifest",
 ]
 
-DEFAULT_ROOT = Path(os.environ.get("UNIVERSALITY_DATA", "data"))
+# The store of the repository this package is installed from (editable install), unless
+# UNIVERSALITY_DATA says otherwise; independent of the working directory, so pages executed
+# from book/ (jupyter-book) or tests/notebooks (nbval) find the same data.
+DEFAULT_ROOT = Path(os.environ.get("UNIVERSALITY_DATA", Path(__file__).resolve().parents[2] / "data"))
 
 
 def _tmp(path: Path) -> Path:
