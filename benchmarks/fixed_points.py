@@ -1,0 +1,129 @@
+"""Fixed points of P trained flip-flop networks: batched over networks vs one at a time.
+
+For P = 1, 8, 32 networks of one spec (default vanilla/tanh, 64 units) the full
+pipeline is timed -- Adam from ``n_initial`` states per network, candidate clean-up,
+Levenberg-Marquardt polish, final de-duplication, Jacobians and eigendecomposition
+(``fixed_points.find_cell_fixed_points``) -- once with all P networks stacked in one
+graph, and once looping over the networks (P = 1 each time).  Tracing (the compiled
+Adam chunk, once per process and spec, twice as shapes change) is done before timing
+and reported on its own line.
+
+Networks: the book profile's trained flip-flop networks (``data/book/flipflop``, or
+``--data``); when fewer than P are available they are reused (each copy with its own
+initial-state draw) and the output says so.  Without stored networks, ``--train``
+trains 4 quick ones (a few minutes).
+
+    python benchmarks/fixed_points.py [--arch vanilla --activation tanh] [--sizes 1 8 32]
+                                      [--data data] [--train]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+from universality import cells  # noqa: E402
+from universality import fixed_points as fp  # noqa: E402
+from universality.tasks import FlipFlop  # noqa: E402
+
+
+def load_networks(args):
+    """(spec, list of (network_id, params), source description)."""
+    from universality.population import load_population
+
+    task = FlipFlop()
+    try:
+        pop = load_population("book", "flipflop", root=args.data, require_complete=False).trained()
+        pop = pop.select(arch=args.arch, activation=args.activation)
+        if len(pop) == 0:
+            raise FileNotFoundError(f"no trained {args.arch}/{args.activation} networks")
+        spec = pop.spec(pop.table.index[0])
+        nets = [(nid, pop.params[nid]) for nid in pop.table.index]
+        return spec, nets, f"book profile, {args.data}"
+    except FileNotFoundError as e:
+        if not args.train:
+            raise SystemExit(f"{e}\nno stored networks: pass --train to train 4 quick ones, or --data ROOT")
+    from universality.training import HParams, TrainConfig, train_population
+
+    spec = cells.CellSpec(args.arch, args.activation, 64, task.n_inputs, task.n_outputs)
+    res = train_population(task, spec, [0, 1, 2, 3], 1e-4, HParams(learning_rate=3e-3, decay_rate=0.7),
+                           TrainConfig(iterations=1500, batch_size=64, optimizer="adam"))
+    nets = [(f"quick-s{i}", {k: v[i] for k, v in res.params.items()}) for i in range(4) if not res.diverged[i]]
+    return spec, nets, "trained here (1500 Adam iterations)"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--arch", default="vanilla")
+    ap.add_argument("--activation", default="tanh")
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1, 8, 32])
+    ap.add_argument("--data", default="data")
+    ap.add_argument("--train", action="store_true", help="train quick networks when none are stored")
+    ap.add_argument("--n-initial", type=int, default=fp.FixedPointConfig.n_initial)
+    args = ap.parse_args(argv)
+
+    task = FlipFlop()
+    cfg = fp.task_config("flipflop", n_initial=args.n_initial)
+    spec, nets, source = load_networks(args)
+    trials = task.sample(np.random.default_rng([cfg.seed, 0xF1C5]), cfg.n_trials).inputs_btm
+    states = {}
+    for nid, p in nets:
+        stacked = {k: v[None] for k, v in p.items()}
+        states[nid] = cells.run(spec, stacked, trials[None]).numpy().reshape(-1, spec.state_size)
+    xc = task.conditions().inputs_cm
+
+    print(f"# fixed points of trained flip-flop networks: batched over networks vs one at a time")
+    print(f"# networks: {len(nets)} x {spec.arch}/{spec.activation}, {spec.units} units ({source})")
+    print(f"# config: n_initial={cfg.n_initial}, max_iters={cfg.max_iters}, polish_iters={cfg.polish_iters}, "
+          f"q_max={cfg.q_max:g}, tol_unique={cfg.tol_unique:g}")
+    print(f"# machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f} at start")
+
+    def population(n):
+        chosen = [nets[i % len(nets)] for i in range(n)]
+        ids = [nid if i < len(nets) else f"{nid}#copy{i // len(nets)}" for i, (nid, _) in enumerate(chosen)]
+        params = cells.stack_params([p for _, p in chosen])
+        st = np.stack([states[nid] for nid, _ in chosen])
+        return ids, params, st
+
+    t0 = time.perf_counter()
+    for n in (1, 2):  # trace the compiled chunk for a concrete, then a general shape
+        ids, params, st = population(n)
+        fp.find_cell_fixed_points(spec, params, xc, st, fp.task_config("flipflop", n_initial=64, max_iters=200),
+                                  network_ids=ids)
+    print(f"# tracing and warm-up (once per process and spec): {time.perf_counter() - t0:.1f} s")
+
+    print()
+    print(f"{'P':>3} {'batched s':>10} {'one-by-one s':>13} {'ratio':>6} {'s/network (1by1)':>17} "
+          f"{'fixed points per network (min/median/max)':>44}  note")
+    rows = []
+    for n in args.sizes:
+        ids, params, st = population(n)
+        t0 = time.perf_counter()
+        batched = fp.find_cell_fixed_points(spec, params, xc, st, cfg, network_ids=ids)
+        t_b = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        alone = [fp.find_cell_fixed_points(spec, {k: v[i : i + 1] for k, v in params.items()}, xc, st[i : i + 1],
+                                           cfg, network_ids=[ids[i]])[0] for i in range(n)]
+        t_1 = time.perf_counter() - t0
+        counts = np.array([len(f) for f in batched])
+        same = all(len(a) == len(b) and np.all(a.contains(b.h, tol=1e-3)) for a, b in zip(alone, batched))
+        note = f"reuses {len(nets)} networks" if n > len(nets) else ""
+        note += ("; " if note else "") + ("same points batched/alone" if same else "DIFFERENT points batched/alone")
+        print(f"{n:>3} {t_b:>10.1f} {t_1:>13.1f} {t_1 / t_b:>6.2f} {t_1 / n:>17.2f} "
+              f"{f'{counts.min()}/{int(np.median(counts))}/{counts.max()}':>44}  {note}")
+        rows.append((n, t_b, t_1))
+    print()
+    print("# per-network counts (P = largest):", " ".join(str(len(f)) for f in batched))
+    print("# summaries:", "; ".join(sorted({f.summary() for f in batched})))
+    return rows
+
+
+if __name__ == "__main__":
+    main()

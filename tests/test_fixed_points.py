@@ -1,0 +1,336 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from universality import cells
+from universality import fixed_points as fp
+from universality.tasks import FlipFlop
+
+DATA = Path(__file__).parent / "data"
+SMALL = fp.FixedPointConfig(n_initial=64, max_iters=400, noise_scale=0.0)
+
+
+# --------------------------------------------------------------------------------------
+# A linear RNN h' = A h + B x + c has exactly one fixed point, (I - A)^-1 (B x + c)
+# --------------------------------------------------------------------------------------
+
+
+def _linear_step(h, x, a, b, c):
+    """Batched h' = h A^T + x B^T + c for P networks: a (P,S,S), b (P,S,M), c (P,S)."""
+    return tf.matmul(h, a, transpose_b=True) + tf.matmul(x, b, transpose_b=True) + c[:, None, :]
+
+
+def _linear_population(rng, p=3, s=5, m=2, radius=0.9):
+    a = rng.standard_normal((p, s, s))
+    a *= radius / np.abs(np.linalg.eigvals(a)).max(axis=1)[:, None, None]
+    b = rng.standard_normal((p, s, m))
+    c = rng.standard_normal((p, s)) * 0.5
+    return a, b, c
+
+
+@pytest.mark.parametrize("radius", [0.9, 1.4])
+def test_linear_rnn_has_its_closed_form_fixed_point(rng, radius):
+    """Stable (radius 0.9) and unstable (1.4) linear maps, 3 networks x 2 conditions."""
+    p, s, m = 3, 5, 2
+    a, b, c = _linear_population(rng, p, s, m, radius)
+    x_cm = np.array([[0.0, 0.0], [1.0, -0.5]])
+    k = 40
+    cond = np.broadcast_to(np.arange(k) % 2, (p, k))
+    x = x_cm[cond]
+    h0 = rng.standard_normal((p, k, s)) * 2
+    cfg = fp.FixedPointConfig(max_iters=600, noise_scale=0.0)
+    out = fp.find_fixed_points(_linear_step, h0, x, cfg, args=(a, b, c), conditions_pk=cond)
+    assert len(out) == p
+    for i, f in enumerate(out):
+        assert len(f) == 2  # exactly one per condition
+        assert sorted(f.condition.tolist()) == [0, 1]
+        for j in range(2):
+            g = f[f.condition == j]
+            want = np.linalg.solve(np.eye(s) - a[i], b[i] @ x_cm[j] + c[i])
+            np.testing.assert_allclose(g.h[0], want, atol=2e-4, rtol=1e-4)
+            np.testing.assert_allclose(g.x[0], x_cm[j])
+            np.testing.assert_allclose(g.J_h[0], a[i], atol=1e-5)
+            np.testing.assert_allclose(g.J_x[0], b[i], atol=1e-5)
+            lam = np.linalg.eigvals(a[i])
+            np.testing.assert_allclose(np.sort(np.abs(g.eigenvalues[0]))[::-1], np.sort(np.abs(lam))[::-1],
+                                       atol=1e-6)
+        assert np.all(f.is_stable == (radius < 1))
+        assert f.q.max() < 1e-10
+
+
+def test_decompose_left_right_and_order(rng):
+    j = rng.standard_normal((4, 6, 6))
+    lam, r, left = fp.decompose(j)
+    mags = np.abs(lam)
+    assert np.all(np.diff(mags, axis=1) <= 1e-12)  # |lambda| descending
+    np.testing.assert_allclose(left @ r, np.broadcast_to(np.eye(6), (4, 6, 6)), atol=1e-9)
+    np.testing.assert_allclose(j @ r, r * lam[:, None, :], atol=1e-9)  # J r_i = lambda_i r_i
+    np.testing.assert_allclose(left @ j, lam[:, :, None] * left, atol=1e-9)  # l_i^T J = lambda_i l_i^T
+    np.testing.assert_allclose((r * lam[:, None, :]) @ left, j, atol=1e-9)
+
+
+# --------------------------------------------------------------------------------------
+# A 2-unit tanh network whose fixed points were found by scipy.optimize.root
+# --------------------------------------------------------------------------------------
+
+
+def _tanh2d():
+    z = np.load(DATA / "tanh2d_fixed_points.npz", allow_pickle=False)
+    spec = cells.CellSpec("vanilla", "tanh", 2, 1, 1)
+    params = {"W_x": z["W_x"][None], "W_h": z["W_h"][None], "b": z["b"][None],
+              "W_out": np.array([[[1.0], [0.5]]]), "b_out": np.zeros((1, 1))}
+    return z, spec, {k: v.astype(np.float32) for k, v in params.items()}
+
+
+def test_tanh_network_recovers_stored_ground_truth(rng):
+    z, spec, params = _tanh2d()
+    states = rng.uniform(-1.3, 1.3, size=(1, 400, 2))
+    cfg = fp.FixedPointConfig(n_initial=400, noise_scale=0.0, max_iters=600)
+    (f,) = fp.find_cell_fixed_points(spec, params, z["x_conditions"], states, cfg)
+    truth_h, truth_c = z["h"], z["condition"]
+    assert len(f) == len(truth_h) == 18  # the same set: nothing missing, nothing extra
+    for c in range(2):
+        got = f[f.condition == c]
+        want = truth_h[truth_c == c]
+        assert len(got) == len(want)
+        assert np.all(got.contains(want, tol=1e-4))
+        # match each found point to its ground truth and compare the linearisation
+        d = np.linalg.norm(got.h[:, None] - want[None], axis=-1)
+        match = d.argmin(axis=1)
+        assert sorted(match.tolist()) == list(range(len(want)))
+        lam = z["eigenvalues"][truth_c == c][match]
+        np.testing.assert_allclose(got.eigenvalues, lam, atol=1e-4)
+        np.testing.assert_array_equal(got.n_unstable, z["n_unstable"][truth_c == c][match])
+    assert f.summary() == "18 fixed points: 8 stable, saddles with 1/2 unstable dims: 8/2"
+    np.testing.assert_allclose(f.outputs[:, 0], f.h[:, 0] + 0.5 * f.h[:, 1], atol=1e-5)
+
+
+def test_per_point_stopping_and_iteration_counts(rng):
+    """A point started on a fixed point stops at once; the others keep moving."""
+    z, spec, params = _tanh2d()
+    fixed = z["h"][z["condition"] == 0][:1]
+    h0 = np.concatenate([fixed, rng.uniform(-0.5, 0.5, (7, 2))])[None]
+    x = np.zeros((1, 8, 1))
+    step_fn = fp._cell_fns(spec)[0]
+    tparams = {k: tf.constant(v) for k, v in params.items()}
+    res = fp.minimize_q(step_fn, h0, x, fp.FixedPointConfig(max_iters=300, check_every=50), args=(tparams,))
+    assert res.n_iters[0, 0] <= 1
+    assert res.n_iters[0, 1:].min() > 10
+    assert res.h.shape == (1, 8, 2) and res.q.shape == (1, 8)
+
+
+def test_adaptive_step_size_makes_large_rates_safe(rng):
+    """With a far too large initial rate, growing/cutting per point still converges."""
+    a, b, c = _linear_population(rng, 1, 4, 1, 0.5)
+    h0 = rng.standard_normal((1, 16, 4))
+    x = np.zeros((1, 16, 1))
+    cfg = fp.FixedPointConfig(learning_rate=0.1, lr_max=0.1, max_iters=2000, tol_dq=0.0, tol_q=1e-10)
+    res = fp.minimize_q(_linear_step, h0, x, cfg, args=(a, b, c))
+    assert np.all(res.q < 1e-9)
+    no_cut = fp.FixedPointConfig(learning_rate=0.1, lr_max=0.1, lr_shrink=0.999999, lr_grow=1.0, max_iters=300,
+                                 tol_dq=0.0, tol_q=1e-10, beta1=0.0, beta2=0.0)
+    res2 = fp.minimize_q(_linear_step, h0, x, no_cut, args=(a, b, c))
+    assert np.median(res2.q) > 1e-6  # negative control: without the cut, it keeps bouncing
+
+
+# --------------------------------------------------------------------------------------
+# De-duplication and outliers
+# --------------------------------------------------------------------------------------
+
+
+def test_deduplicate_keeps_lowest_q_per_cluster_and_condition(rng):
+    centres = rng.standard_normal((5, 3)) * 10
+    h = np.repeat(centres, 4, axis=0) + rng.standard_normal((20, 3)) * 1e-4
+    q = rng.random(20)
+    idx = fp.deduplicate(h, q, tol=1e-2)
+    assert len(idx) == 5
+    for c in range(5):
+        block = np.arange(4 * c, 4 * c + 4)
+        assert block[q[block].argmin()] in idx
+    groups = np.tile([0, 1], 10)  # two conditions never merge
+    assert len(fp.deduplicate(h, q, tol=1e-2, groups_n=groups)) == 10
+    assert len(fp.deduplicate(h, q, tol=1e-8)) == 20  # negative control
+    assert len(fp.deduplicate(np.zeros((0, 3)), np.zeros(0), 1.0)) == 0
+
+
+def test_outlier_mask(rng):
+    ref = rng.standard_normal((500, 4))
+    rho = np.median(np.linalg.norm(ref - ref.mean(0), axis=1))
+    pts = np.array([[0, 0, 0, 0], [3 * rho, 0, 0, 0], [30 * rho, 0, 0, 0]], float) + ref.mean(0)
+    np.testing.assert_array_equal(fp.outlier_mask(pts, ref, 10.0), [True, True, False])
+    assert fp.outlier_mask(pts, ref, np.inf).all()
+
+
+# --------------------------------------------------------------------------------------
+# Jacobians stored with the fixed points, for every cell
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("arch", cells.ARCHS)
+def test_stored_jacobians_match_finite_differences(arch, rng):
+    spec = cells.CellSpec(arch, "tanh", 4, 2, 1)
+    params = cells.init_params(spec, [3])
+    params["W_h"] = params["W_h"] * 1.5  # some structure to find
+    states = rng.standard_normal((1, 50, spec.state_size)).astype(np.float32) * 0.5
+    cfg = fp.FixedPointConfig(n_initial=16, max_iters=200, noise_scale=0.0, q_max=np.inf, q_candidate=np.inf,
+                              polish_iters=3)
+    (f,) = fp.find_cell_fixed_points(spec, params, np.array([[0.3, -0.2]]), states, cfg)
+    assert len(f) >= 1
+    h = f.h.astype(np.float32)[None]
+    x = f.x.astype(np.float32)[None]
+    eps = 1e-3
+    fd_h = np.zeros_like(f.J_h)
+    for j in range(spec.state_size):
+        d = np.zeros_like(h)
+        d[..., j] = eps
+        fd_h[..., j] = (cells.step(spec, params, h + d, x).numpy() - cells.step(spec, params, h - d, x).numpy())[0] / (2 * eps)
+    fd_x = np.zeros_like(f.J_x)
+    for j in range(2):
+        d = np.zeros_like(x)
+        d[..., j] = eps
+        fd_x[..., j] = (cells.step(spec, params, h, x + d).numpy() - cells.step(spec, params, h, x - d).numpy())[0] / (2 * eps)
+    np.testing.assert_allclose(f.J_h, fd_h, atol=2e-3)
+    np.testing.assert_allclose(f.J_x, fd_x, atol=2e-3)
+    assert np.abs(f.J_h).max() > 1e-2  # not trivially zero
+    # and the speed stored is the speed at the stored point
+    r = cells.step(spec, params, h, x).numpy()[0] - f.h
+    np.testing.assert_allclose(f.q, 0.5 * (r**2).sum(-1), atol=1e-6)
+
+
+# --------------------------------------------------------------------------------------
+# The container
+# --------------------------------------------------------------------------------------
+
+
+def _toy_container(rng, n=6, s=3, m=2):
+    lam = np.array([0.5, 1.5, 0.9, 2.0, 1.2, 0.1])
+    jh = np.stack([np.diag([lam[i], 0.3 * (i % 2) + 1.1 * (i == 3), 0.2]) for i in range(n)])
+    return fp.FixedPoints.build(rng.standard_normal((n, s)), rng.random(n) * 1e-12, np.zeros((n, m)),
+                                np.arange(n) % 2, jh, rng.standard_normal((n, s, m)),
+                                rng.standard_normal((n, 3)), {"network_id": "toy"})
+
+
+def test_container_indexing_stability_summary(rng):
+    f = _toy_container(rng)
+    np.testing.assert_array_equal(f.is_stable, [True, False, True, False, False, True])
+    np.testing.assert_array_equal(f.n_unstable, [0, 1, 0, 2, 1, 0])
+    assert f.summary() == "6 fixed points: 3 stable, saddles with 1/2 unstable dims: 2/1"
+    st = f[f.is_stable]
+    assert len(st) == 3 and st.is_stable.all() and st.meta["network_id"] == "toy"
+    assert len(f[2]) == 1 and np.array_equal(f[2].h[0], f.h[2])
+    assert len(f[[0, 5]]) == 2 and len(f[:4]) == 4
+    assert f[np.zeros(6, bool)].summary() == "0 fixed points: 0 stable, no saddles"
+    assert f.contains(f.h[3] + 1e-5, tol=1e-3)
+    assert not f.contains(f.h[3] + 1.0, tol=1e-3)
+    np.testing.assert_array_equal(f.contains(np.stack([f.h[0], f.h[0] + 10]), tol=1e-3), [True, False])
+    with pytest.raises(ValueError, match="h has 4 units; these fixed points have 3"):
+        f.contains(np.zeros(4))
+
+
+def test_container_save_load_without_pickle(tmp_path, rng):
+    f = _toy_container(rng)
+    path = f.save(tmp_path / "fps.npz")
+    with np.load(path, allow_pickle=False) as z:
+        assert all(z[k].dtype != object for k in z.files)
+    g = fp.FixedPoints.load(path)
+    for a in fp._ARRAYS:
+        np.testing.assert_array_equal(getattr(f, a), getattr(g, a))
+    assert g.meta == {"network_id": "toy"}
+    coll = {"net-a": f, "net-b": f[f.is_stable]}
+    fp.save_collection(tmp_path / "all.npz", coll)
+    back = fp.load_collection(tmp_path / "all.npz")
+    assert list(back) == ["net-a", "net-b"]
+    assert len(back["net-b"]) == 3 and np.array_equal(back["net-b"].h, f.h[f.is_stable])
+
+
+def test_container_rejects_inconsistent_shapes(rng):
+    f = _toy_container(rng)
+    with pytest.raises(ValueError, match="J_h has shape"):
+        fp.FixedPoints(f.h, f.q, f.x, f.condition, f.J_h[:, :2], f.J_x, f.eigenvalues, f.right, f.left, f.outputs)
+
+
+# --------------------------------------------------------------------------------------
+# Validation before any compute
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"tol_q": 0.0}, r"tol_q=0.0 must be a finite number > 0"),
+    ({"n_initial": 0}, r"n_initial=0 must be a positive integer"),
+    ({"lr_shrink": 1.5}, r"lr_shrink=1.5 must be in \(0, 1\)"),
+    ({"learning_rate": 1.0}, r"learning_rate=1.0 must lie in \[lr_min, lr_max\]"),
+    ({"tol_unique": -1.0}, r"tol_unique=-1.0 must be a finite number > 0"),
+    ({"outlier_distance_scale": 0}, r"outlier_distance_scale=0 must be a number > 0"),
+    ({"polish_iters": -1}, r"polish_iters=-1 must be an integer >= 0"),
+])
+def test_config_validation(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        fp.FixedPointConfig(**kwargs)
+
+
+def test_input_validation(rng):
+    spec = cells.CellSpec("vanilla", "tanh", 4, 3, 3)
+    params = cells.init_params(spec, [0, 1])
+    states = rng.standard_normal((2, 10, 4))
+    with pytest.raises(ValueError, match=r"inputs_cm has shape \(1, 2\); expected \(C, 3\)"):
+        fp.find_cell_fixed_points(spec, params, np.zeros((1, 2)), states, SMALL)
+    with pytest.raises(ValueError, match=r"states_prs has shape \(2, 10, 5\); expected \(2, R>0, 4\)"):
+        fp.find_cell_fixed_points(spec, params, np.zeros((1, 3)), rng.standard_normal((2, 10, 5)), SMALL)
+    with pytest.raises(ValueError, match="population is empty"):
+        fp.find_cell_fixed_points(spec, {k: v[:0] for k, v in params.items()}, np.zeros((1, 3)), states[:0], SMALL)
+    with pytest.raises(ValueError, match=r"n_initial=2 is smaller than the number of conditions \(3\)"):
+        fp.find_cell_fixed_points(spec, params, np.zeros((3, 3)), states, fp.FixedPointConfig(n_initial=2))
+    with pytest.raises(ValueError, match=r"h0_pks has P=0 networks"):
+        fp.find_fixed_points(_linear_step, np.zeros((0, 3, 2)), np.zeros((0, 3, 1)))
+    with pytest.raises(ValueError, match="task 'flipflop' has 3 inputs but the networks take 2"):
+        spec2 = cells.CellSpec("vanilla", "tanh", 4, 2, 3)
+        fp.find_population_fixed_points((spec2, cells.init_params(spec2, [0])), FlipFlop(), SMALL, progress=False)
+
+
+def test_population_entry_point_on_spec_params_pair():
+    """The (spec, params) form: keys 0..P-1, trajectories from the task, batched = alone."""
+    task = FlipFlop(n_steps=30)
+    spec = cells.CellSpec("vanilla", "tanh", 6, 3, 3)
+    params = cells.init_params(spec, [0, 1])
+    params["W_h"] *= 1.8
+    cfg = fp.FixedPointConfig(n_initial=64, n_trials=4, max_iters=300)
+    both = fp.find_population_fixed_points((spec, params), task, cfg, progress=False)
+    assert list(both) == [0, 1]
+    alone = fp.find_population_fixed_points((spec, {k: v[1:] for k, v in params.items()}), task, cfg,
+                                            progress=False)
+    # network 1 alone is keyed 0 there, so its draw differs; its fixed points must not
+    assert len(both[1]) == len(alone[0]) and np.all(alone[0].contains(both[1].h, tol=1e-3))
+    assert all(f.outputs.shape == (len(f), 3) for f in both.values())
+
+
+# --------------------------------------------------------------------------------------
+# A trained flip-flop network (book profile)
+# --------------------------------------------------------------------------------------
+
+
+def _book_flipflop():
+    from universality.population import load_population
+
+    try:
+        return load_population("book", "flipflop").trained()
+    except FileNotFoundError as e:
+        pytest.skip(f"book-profile flip-flop networks are not in data/ ({e}); "
+                    "train them with: universality train --profile book --task flipflop")
+
+
+def test_trained_flipflop_has_8_stable_corners_and_saddles():
+    pop = _book_flipflop()
+    sub = pop.select(arch="vanilla", activation="tanh")
+    sub = sub.select(seed=[int(sub.table.seed.min())])
+    (f,) = fp.find_population_fixed_points(sub, pop.task, fp.FixedPointConfig(), progress=False).values()
+    stable = f[f.is_stable]
+    assert len(stable) == 8, f.summary()
+    corners = np.array([[a, b, c] for a in (-1, 1) for b in (-1, 1) for c in (-1, 1)], float)
+    d = np.abs(stable.outputs[:, None, :] - corners[None]).max(axis=-1)
+    assert np.all(d.min(axis=1) < 0.1), stable.outputs
+    assert sorted(d.argmin(axis=1).tolist()) == list(range(8))  # one per corner
+    for k in (1, 2, 3):
+        assert np.any(f.n_unstable == k), f.summary()
+    assert f.q.max() < 1e-10

@@ -1,0 +1,202 @@
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from universality import cells, store
+from universality import fixed_points as fp
+from universality import topology as tp
+
+DATA = Path(__file__).parent / "data"
+
+
+def _tanh2d(p=1):
+    """The 2-unit tanh network of tests/data (9 fixed points at x* = 0), stacked p times."""
+    z = np.load(DATA / "tanh2d_fixed_points.npz", allow_pickle=False)
+    spec = cells.CellSpec("vanilla", "tanh", 2, 1, 1)
+    one = {"W_x": z["W_x"], "W_h": z["W_h"], "b": z["b"], "W_out": np.array([[1.0], [0.5]]), "b_out": np.zeros(1)}
+    params = {k: np.stack([v] * p).astype(np.float32) for k, v in one.items()}
+    sel = z["condition"] == 0
+    h = z["h"][sel]
+    n = len(h)
+    f = fp.FixedPoints.build(h, np.zeros(n), np.zeros((n, 1)), np.zeros(n, int), z["J_h"][sel],
+                             np.zeros((n, 2, 1)), h @ one["W_out"])
+    return spec, params, f
+
+
+def test_readout_order_is_lexicographic_with_rounding():
+    y = np.array([[1.0, -1.0], [-1.0, 1.0], [0.02, 0.0], [-0.01, 0.5], [-1.0, -1.0]])
+    order = tp.readout_order(y, decimals=1)
+    # rounded y_0: 1, -1, 0, -0, -1 -> the two -1 rows (by y_1: -1, then 1), the two 0 rows
+    # (-0.01 rounds to the same 0 as 0.02, so y_1 decides: 0.0, then 0.5), then the 1 row
+    assert order.tolist() == [4, 1, 2, 3, 0]
+    perm = np.random.default_rng(0).permutation(len(y))
+    assert np.array_equal(y[perm][tp.readout_order(y[perm])], y[order])  # same result in any input order
+
+
+def test_modal_count():
+    modal, kept, aside = tp.modal_count({"a": 27, "b": 27, "c": 26, "d": 29})
+    assert (modal, kept, aside) == (27, ["a", "b"], ["c", "d"])
+    assert tp.modal_count({"a": 3, "b": 2})[0] == 2  # tie: the smaller
+    with pytest.raises(ValueError, match="counts is empty"):
+        tp.modal_count({})
+
+
+def test_transition_matrix_of_tanh_network_known_answer():
+    """4 stable corners (self-loops), 4 saddles to their 2 neighbouring corners, and the
+    unstable node at the centre to all 4 corners."""
+    spec, params, f = _tanh2d()
+    cfg = tp.TopologyConfig(n_perturbations=100, perturbation_scale=0.02)
+    (mat, ordered), = tp.transition_matrices((spec, params), {0: f}, config=cfg, progress=False).values()
+    assert mat.shape == (9, 9)
+    np.testing.assert_allclose(mat.sum(axis=1), 1.0)
+    assert np.all(np.diff(np.round(ordered.outputs[:, 0], 1)) >= 0)  # readout order
+    stable = np.flatnonzero(ordered.is_stable)
+    assert len(stable) == 4
+    np.testing.assert_array_equal(mat[stable][:, stable], np.eye(4))
+    assert np.all(mat[:, ~ordered.is_stable] == 0)  # runs only end at stable points
+    for i in np.flatnonzero(ordered.n_unstable == 1):
+        dest = np.flatnonzero(mat[i])
+        assert len(dest) == 2 and np.all(np.abs(mat[i, dest] - 0.5) < 0.2), mat[i]
+        # the two corners adjacent to the saddle: the nearest stable points
+        d = np.linalg.norm(ordered.h[stable] - ordered.h[i], axis=1)
+        assert set(dest) == set(stable[np.argsort(d)[:2]])
+    (centre,) = np.flatnonzero(ordered.n_unstable == 2)
+    assert np.count_nonzero(mat[centre]) == 4 and mat[centre].max() < 0.5
+
+
+def test_heteroclinic_trajectories_leave_saddles_for_stable_points():
+    spec, params, f = _tanh2d()
+    one = {k: v[0] for k, v in params.items()}
+    traj = tp.heteroclinic_trajectories(spec, one, f, n_perturbations=5, n_steps=200, scale=0.02)
+    assert traj.shape == (9, 5, 201, 2)
+    np.testing.assert_allclose(np.linalg.norm(traj[:, :, 0] - f.h[:, None], axis=-1), 0.02, rtol=1e-5)
+    stable_h = f.h[f.is_stable]
+    ends = traj[:, :, -1].reshape(-1, 2)
+    assert np.linalg.norm(ends[:, None] - stable_h[None], axis=-1).min(axis=1).max() < 1e-3
+
+
+def test_knn_adjacency_known_answer():
+    x = np.array([[0.0], [1.0], [3.0], [6.0]])
+    a = tp.knn_adjacency(x, k=1)
+    np.testing.assert_array_equal(a, [[0, 1, 0, 0], [1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]])
+    a2 = tp.knn_adjacency(x, k=2)
+    np.testing.assert_array_equal(a2.sum(axis=1), 2)
+    assert a2[3, 1] == 1 and a2[3, 0] == 0
+    with pytest.raises(ValueError, match="k=4 must be in"):
+        tp.knn_adjacency(x, k=4)
+
+
+def _line_points(n_per_context, rng, c=2, s=3):
+    hs, conds, outs = [], [], []
+    for ctx in range(c):
+        t = rng.permutation(np.linspace(-1, 1, n_per_context))
+        hs.append(np.outer(t, np.eye(s)[ctx]) + ctx)
+        outs.append(t[:, None])
+        conds.append(np.full(n_per_context, ctx))
+    h = np.concatenate(hs)
+    n = len(h)
+    return fp.FixedPoints.build(h, rng.random(n), np.zeros((n, 1)), np.concatenate(conds), np.zeros((n, s, s)),
+                                np.zeros((n, s, 1)), np.concatenate(outs))
+
+
+def test_cdi_graph_evenly_spaced_along_readout(rng):
+    f = _line_points(21, rng)
+    adj, chosen = tp.cdi_graph(f, 2, n_points=5, k=1)
+    assert adj.shape == (2, 5, 5)
+    np.testing.assert_allclose(chosen.outputs[:5, 0], [-1, -0.5, 0, 0.5, 1])
+    # evenly spaced points on a line: each point's nearest neighbour is the next one along it
+    assert adj[0, 0, 1] == 1 and adj[0, 4, 3] == 1
+    assert tp.cdi_graph(f, 2, n_points=30) is None  # too few points: set aside
+
+
+def test_sine_graph_one_point_per_condition(rng):
+    f = _line_points(4, rng, c=3)
+    adj, chosen = tp.sine_graph(f, 3)
+    assert adj.shape == (3, 3) and chosen.condition.tolist() == [0, 1, 2]
+    for c in range(3):
+        assert chosen.q[c] == f.q[f.condition == c].min()
+    assert tp.sine_graph(f, 4) is None  # condition 3 has no fixed point
+
+
+def test_graph_distances_labelled_and_exact():
+    g = {"a": np.eye(3), "b": np.zeros((3, 3)), "c": np.eye(3)}
+    labels = pd.DataFrame({"arch": ["gru", "lstm", "gru"], "seed": [0, 1, 2], "other": [1, 2, 3]},
+                          index=["a", "b", "c"])
+    d = tp.graph_distances(g, labels)
+    assert d.dims == ("network", "network_2")
+    assert list(d.network.values) == ["a", "b", "c"]
+    assert list(d.arch.values) == ["gru", "lstm", "gru"] and list(d.arch_2.values) == ["gru", "lstm", "gru"]
+    assert "other" not in d.coords
+    np.testing.assert_allclose(d.values, [[0, np.sqrt(3), 0], [np.sqrt(3), 0, np.sqrt(3)], [0, np.sqrt(3), 0]])
+    with pytest.raises(ValueError, match="graphs have different shapes"):
+        tp.graph_distances({"a": np.eye(3), "b": np.eye(2)})
+
+
+def test_flipflop_topology_sets_aside_non_modal_networks():
+    spec, params, _ = _tanh2d(p=3)
+    params["W_h"][2] *= 0.5  # a contracting network: one fixed point
+    states = np.random.default_rng(1).uniform(-1.3, 1.3, (3, 300, 2))
+    cfg = fp.FixedPointConfig(n_initial=300, noise_scale=0.0, max_iters=400)
+    fps = dict(enumerate(fp.find_cell_fixed_points(spec, params, np.zeros((1, 1)), states, cfg)))
+    topo = tp.flipflop_topology((spec, params), fps, progress=False)
+    assert topo.counts.to_dict() == {0: 9, 1: 9, 2: 1}
+    assert topo.modal_count == 9 and topo.set_aside == [2]
+    assert abs(topo.fraction_modal - 2 / 3) < 1e-12
+    assert topo.distances.shape == (2, 2)
+    # the same network twice (different perturbation draws): near, relative to a graph's size
+    assert topo.distances.values[0, 1] < 0.2 * np.linalg.norm(topo.graphs[0])
+    assert np.abs(topo.graphs[0] - topo.graphs[1]).max() < 0.2
+    with pytest.raises(ValueError, match=r"1 network\(s\) are not in the population: \['n0'\]"):
+        tp.flipflop_topology((spec, params), {"n0": fps[0]}, progress=False)
+
+
+def test_topology_config_validation():
+    with pytest.raises(ValueError, match="n_perturbations=0 must be a positive integer"):
+        tp.TopologyConfig(n_perturbations=0)
+    with pytest.raises(ValueError, match="perturbation_scale=-1.0 must be a finite number > 0"):
+        tp.TopologyConfig(perturbation_scale=-1.0)
+
+
+def test_command_line_reports_modal_fraction(tmp_path, capsys):
+    """A stored one-network smoke population: the command prints the modal count."""
+    from universality.population import network_id
+
+    spec = cells.CellSpec("vanilla", "tanh", 16, 3, 3)
+    p = cells.init_one(spec, 0)
+    p["W_h"] = (np.eye(16) * 1.5).astype(np.float32)  # 2^16 corners: many fixed points
+    nid = network_id("flipflop", "vanilla", "tanh", 16, 1e-4, 0)
+    meta = {"task": "flipflop", "arch": "vanilla", "activation": "tanh", "units": 16, "l2": 1e-4, "seed": 0,
+            "valid_loss": 0.1, "train_loss": 0.1, "diverged": False, "hparams": {"learning_rate": 0.01}}
+    store.save_network(store.network_path(tmp_path, "smoke", "flipflop", nid), p, meta, np.zeros(1), np.ones(1))
+    assert tp.main(["--profile", "smoke", "--task", "flipflop", "--data", str(tmp_path), "--n-initial", "64",
+                    "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert f"{nid}: " in out
+    assert "modal fixed-point count: " in out and "networks with the modal count: 1/1 = 100.0%" in out
+
+
+def _book_flipflop():
+    from universality.population import load_population
+
+    try:
+        return load_population("book", "flipflop").trained()
+    except FileNotFoundError as e:
+        pytest.skip(f"book-profile flip-flop networks are not in data/ ({e}); "
+                    "train them with: universality train --profile book --task flipflop")
+
+
+def test_trained_flipflop_transition_graph():
+    """Stable points keep their perturbations; every unstable point has >= 2 out-edges."""
+    pop = _book_flipflop()
+    sub = pop.select(arch="vanilla", activation="tanh")
+    sub = sub.select(seed=[int(sub.table.seed.min())])
+    fps = fp.find_population_fixed_points(sub, pop.task, progress=False)
+    topo = tp.flipflop_topology(sub, fps, tp.TopologyConfig(n_perturbations=50), progress=False)
+    (mat,) = topo.graphs.values()
+    (f,) = topo.fixed_points.values()
+    st = f.is_stable
+    np.testing.assert_array_equal(mat[st][:, st], np.eye(int(st.sum())))
+    assert np.all(np.count_nonzero(mat[~st], axis=1) >= 2)
+    assert np.all(np.count_nonzero(mat[f.n_unstable == 1], axis=1) == 2)
