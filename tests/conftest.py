@@ -19,3 +19,15 @@ def arch_act(request):
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture(scope="session")
+def book_flipflop():
+    """The trained book-profile flip-flop population of data/ (skips when it is absent)."""
+    from universality.population import load_population
+
+    try:
+        return load_population("book", "flipflop").trained()
+    except FileNotFoundError as e:
+        pytest.skip(f"book-profile flip-flop networks are not in data/ ({e}); "
+                    "train them with: universality train --profile book --task flipflop")

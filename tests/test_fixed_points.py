@@ -310,18 +310,8 @@ def test_population_entry_point_on_spec_params_pair():
 # --------------------------------------------------------------------------------------
 
 
-def _book_flipflop():
-    from universality.population import load_population
-
-    try:
-        return load_population("book", "flipflop").trained()
-    except FileNotFoundError as e:
-        pytest.skip(f"book-profile flip-flop networks are not in data/ ({e}); "
-                    "train them with: universality train --profile book --task flipflop")
-
-
-def test_trained_flipflop_has_8_stable_corners_and_saddles():
-    pop = _book_flipflop()
+def test_trained_flipflop_has_8_stable_corners_and_saddles(book_flipflop):
+    pop = book_flipflop
     sub = pop.select(arch="vanilla", activation="tanh")
     sub = sub.select(seed=[int(sub.table.seed.min())])
     (f,) = fp.find_population_fixed_points(sub, pop.task, fp.FixedPointConfig(), progress=False).values()

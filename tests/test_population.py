@@ -129,3 +129,44 @@ def test_dask_local_cluster_matches_in_process(tmp_path, smoke_store):
         table = run_sweep(SMOKE, ["cdi"], root=tmp_path, scheduler=client, progress=False)
     assert set(table.status) == {"trained"} and len(table) == 8
     _assert_same_store(_all_arrays(tmp_path, "smoke", "cdi"), _all_arrays(ref_root, "smoke", "cdi"))
+
+
+def test_per_architecture_hyperparameters():
+    from universality.training import HParams
+
+    a, b = HParams(learning_rate=1e-2), HParams(learning_rate=3e-4)
+    prof = Profile(name="x", hparams={"sine": a, "sine/vanilla": b})
+    assert prof.hparams_for("sine", "vanilla") == b
+    assert prof.hparams_for("sine", "gru") == a and prof.hparams_for("sine") == a
+    assert prof.hparams_for("cdi", "vanilla") == HParams()
+    with pytest.raises(ValueError, match=r"hparams key 'sine/transformer': arch='transformer' is not one of"):
+        Profile(name="x", hparams={"sine/transformer": a})
+    with pytest.raises(ValueError, match=r"hparams key 'sines': task='sines' is not one of"):
+        Profile(name="x", hparams={"sines": a})
+
+
+def test_per_architecture_hyperparameters_train_and_fingerprint(tmp_path):
+    """An arch-specific entry reaches that arch's networks only, and changing it retrains
+    only that arch's group."""
+    from universality.population import _missing_groups
+    from universality.training import HParams
+
+    base = SMOKE.with_(archs=("vanilla", "gru"), activations=("tanh",))
+    prof = base.with_(hparams={**SMOKE.hparams, "cdi/vanilla": HParams(learning_rate=1e-3, decay_rate=0.5)})
+    run_sweep(prof, ["cdi"], root=tmp_path, progress=False)
+    pop = load_population(prof, "cdi", root=tmp_path)
+    lr = pop.table.groupby("arch").hp_learning_rate.first()
+    assert lr["vanilla"] == 1e-3 and lr["gru"] == SMOKE.hparams["cdi"].learning_rate
+    changed = prof.with_(hparams={**SMOKE.hparams, "cdi/vanilla": HParams(learning_rate=2e-3, decay_rate=0.5)})
+    assert list(_missing_groups(changed, "cdi", tmp_path)) == ["cdi-vanilla-tanh-n16"]
+
+
+def test_stored_book_populations_are_current():
+    """The book networks committed in data/ match the book profile (no silent retraining)."""
+    from universality.population import _missing_groups
+
+    root = store.DEFAULT_ROOT
+    for task in ("flipflop", "cdi"):
+        if not (root / "book" / task).exists():
+            pytest.skip(f"no book-profile {task} networks in {root}")
+        assert _missing_groups(get_profile("book"), task, root) == {}, task

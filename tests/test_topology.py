@@ -177,19 +177,9 @@ def test_command_line_reports_modal_fraction(tmp_path, capsys):
     assert "modal fixed-point count: " in out and "networks with the modal count: 1/1 = 100.0%" in out
 
 
-def _book_flipflop():
-    from universality.population import load_population
-
-    try:
-        return load_population("book", "flipflop").trained()
-    except FileNotFoundError as e:
-        pytest.skip(f"book-profile flip-flop networks are not in data/ ({e}); "
-                    "train them with: universality train --profile book --task flipflop")
-
-
-def test_trained_flipflop_transition_graph():
+def test_trained_flipflop_transition_graph(book_flipflop):
     """Stable points keep their perturbations; every unstable point has >= 2 out-edges."""
-    pop = _book_flipflop()
+    pop = book_flipflop
     sub = pop.select(arch="vanilla", activation="tanh")
     sub = sub.select(seed=[int(sub.table.seed.min())])
     fps = fp.find_population_fixed_points(sub, pop.task, progress=False)

@@ -19,7 +19,7 @@ from .population import PROFILES, Population, Profile, get_profile, load_populat
 from .store import DEFAULT_ROOT
 from .tasks import TASKS
 
-__all__ = ["check_page_params", "page_profile", "population_for_page", "loss_table", "training_summary"]
+__all__ = ["check_page_params", "check_fraction", "page_profile", "population_for_page", "loss_table", "training_summary"]
 
 
 def check_page_params(*, profile: str | None = None, task: str | None = None, archs: Sequence[str] | None = None,
@@ -52,6 +52,12 @@ def check_page_params(*, profile: str | None = None, task: str | None = None, ar
     for name, v in positive.items():
         if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not v > 0:
             raise ValueError(f"{name}={v!r} must be a number > 0")
+
+
+def check_fraction(name: str, value) -> None:
+    """Raise ``ValueError`` unless ``0 < value <= 1``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not 0 < value <= 1:
+        raise ValueError(f"{name}={value!r} must be a number in (0, 1]")
 
 
 def page_profile(profile: str | Profile, task: str, task_params: Mapping | None = None,
@@ -114,6 +120,9 @@ def training_summary(profile: Profile, task: str) -> str:
     search = (f"best of {profile.n_search} random-search candidates per configuration" if profile.n_search
               else f"learning rate {hp.learning_rate:g} decaying by {hp.decay_rate:g} every "
                    f"{cfg.effective_decay_steps:g} iterations, gradient-norm clip {hp.clip:g}")
+    special = {k.split("/", 1)[1]: v for k, v in profile.hparams.items() if k.startswith(f"{task}/")}
+    if special and not profile.n_search:
+        search += " (" + "; ".join(f"{a}: learning rate {v.learning_rate:g}" for a, v in special.items()) + ")"
     cur = (f", trial length growing from {cfg.curriculum_start} steps over the first {cfg.curriculum:.0%} "
            f"of training" if cfg.curriculum else "")
     l2 = ", ".join(f"{v:g}" for v in profile.l2)

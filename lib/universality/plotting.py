@@ -23,6 +23,14 @@ __all__ = [
     "plot_loss_curves",
     "plot_outputs",
     "plot_loss_histograms",
+    "plot_trajectories",
+    "plot_distance_matrix",
+    "plot_mds",
+    "unstable_colors",
+    "plot_fixed_points_3d",
+    "plot_transition_matrix",
+    "plot_mds_pair",
+    "plot_mean_sem",
 ]
 
 ARCH_COLORS: dict[str, str] = {"vanilla": "#0072B2", "ugrnn": "#E69F00", "gru": "#009E73", "lstm": "#CC79A7"}
@@ -141,4 +149,207 @@ def plot_loss_histograms(table: pd.DataFrame, title: str = ""):
     if title:
         fig.suptitle(title)
     fig.tight_layout()
+    return fig
+
+
+# ------------------------------------------------------------------------- figure panels
+
+
+def _label(row) -> str:
+    return f"{ARCH_LABELS[row['arch']]} {row['activation']}"
+
+
+def plot_trajectories(trajectories: Mapping[str, np.ndarray], colors=None, fixed_points: Mapping | None = None,
+                      title: str = "", ncols: int = 4, elev: float = 20, azim: float = -60, cmap: str = "viridis"):
+    """One 3-D panel per network: probe trajectories ``(B, T, 3)`` projected on the top 3 PCs.
+
+    ``colors``: one colour per trial (default: one per trial from ``cmap``); ``fixed_points``:
+    optional ``name -> (n, 3)`` projected fixed points drawn as black crosses.
+    """
+    names = list(trajectories)
+    ncols = min(ncols, len(names))
+    nrows = int(np.ceil(len(names) / ncols))
+    fig = plt.figure(figsize=(3.3 * ncols, 3.2 * nrows))
+    for i, name in enumerate(names):
+        ax = fig.add_subplot(nrows, ncols, i + 1, projection="3d")
+        tr = np.asarray(trajectories[name])
+        cols = colors if colors is not None else plt.get_cmap(cmap)(np.linspace(0, 1, len(tr)))
+        for b in range(len(tr)):
+            ax.plot(tr[b, :, 0], tr[b, :, 1], tr[b, :, 2], color=cols[b], lw=0.8, alpha=0.8)
+        if fixed_points is not None and name in fixed_points and len(fixed_points[name]):
+            p = np.asarray(fixed_points[name])
+            ax.scatter(p[:, 0], p[:, 1], p[:, 2], color="k", marker="x", s=18, depthshade=False)
+        ax.set_title(name, fontsize="medium")
+        ax.set_xlabel("PC1", labelpad=-10)
+        ax.set_ylabel("PC2", labelpad=-10)
+        ax.set_zlabel("PC3", labelpad=-10)
+        ax.tick_params(labelbottom=False, labelleft=False, labelsize=0, length=0)
+        ax.set_xticklabels([]), ax.set_yticklabels([]), ax.set_zticklabels([])
+        ax.view_init(elev=elev, azim=azim)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_distance_matrix(distances, title: str = "", ax=None, label: str = "distance"):
+    """A labelled (network, network_2) matrix as a heat map, networks grouped by arch and
+    activation, with the group boundaries and names on the axes."""
+    d = np.asarray(distances)
+    arch = np.asarray(distances.coords["arch"].values)
+    act = np.asarray(distances.coords["activation"].values)
+    order = np.lexsort((act, [list(ARCH_COLORS).index(a) for a in arch]))
+    d = d[np.ix_(order, order)]
+    groups = [f"{ARCH_LABELS[a]} {b}" for a, b in zip(arch[order], act[order])]
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(5.6, 4.8))
+    im = ax.imshow(d, cmap="viridis", interpolation="nearest")
+    fig.colorbar(im, ax=ax, shrink=0.8, label=label)
+    edges = [0] + [i for i in range(1, len(groups)) if groups[i] != groups[i - 1]] + [len(groups)]
+    for e in edges[1:-1]:
+        ax.axhline(e - 0.5, color="w", lw=0.6)
+        ax.axvline(e - 0.5, color="w", lw=0.6)
+    mids = [(a + b - 1) / 2 for a, b in zip(edges[:-1], edges[1:])]
+    names = [groups[a] for a in edges[:-1]]
+    ax.set_xticks(mids, names, rotation=90, fontsize="x-small")
+    ax.set_yticks(mids, names, fontsize="x-small")
+    ax.tick_params(length=0)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_mds(coords, hue: str = "arch", ax=None, title: str = "", style: str | None = None, legend: bool = True,
+             s: float = 36):
+    """A 2-D MDS embedding (dims network x component), coloured by ``hue`` ('arch' or
+    'activation'), optionally with marker by ``style``."""
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(4, 3.6))
+    xy = np.asarray(coords)
+    vals = np.asarray(coords.coords[hue].values)
+    palette = ARCH_COLORS if hue == "arch" else ACTIVATION_COLORS if hue == "activation" else None
+    cats = [c for c in (palette or {}) if c in set(vals)] or sorted(set(vals))
+    markers = {}
+    if style is not None:
+        svals = np.asarray(coords.coords[style].values)
+        markers = {v: m for v, m in zip(sorted(set(svals)), "os^D")}
+    for c in cats:
+        sel = vals == c
+        color = palette[c] if palette else None
+        name = ARCH_LABELS.get(c, c) if hue == "arch" else str(c)
+        if style is None:
+            ax.scatter(xy[sel, 0], xy[sel, 1], s=s, color=color, label=name, edgecolor="w", lw=0.5)
+        else:
+            for v, m in markers.items():
+                sub = sel & (svals == v)
+                ax.scatter(xy[sub, 0], xy[sub, 1], s=s, color=color, marker=m, edgecolor="w", lw=0.5,
+                           label=f"{name} {v}")
+    ax.set_xlabel("MDS 1")
+    ax.set_ylabel("MDS 2")
+    ax.set_aspect("equal", adjustable="datalim")
+    if legend:
+        ax.legend(fontsize="x-small", loc="best")
+    if title:
+        ax.set_title(title, fontsize="medium")
+    return fig
+
+
+def unstable_colors(n_unstable: np.ndarray) -> list:
+    """Fixed-point colours by number of unstable dimensions: 0 black, 1 red, 2 orange, 3+ gold."""
+    pal = {0: "#000000", 1: "#D62728", 2: "#FF7F0E", 3: "#E6C229"}
+    return [pal[min(int(k), 3)] for k in n_unstable]
+
+
+def plot_fixed_points_3d(points_n3: np.ndarray, n_unstable: np.ndarray, trajectories=None, ax=None,
+                         title: str = ""):
+    """Fixed points in a 3-D projection coloured by number of unstable dimensions, with
+    optional perturbation runs ``(n, R, T, 3)`` (the heteroclinic orbits) in grey."""
+    from matplotlib.lines import Line2D
+
+    if ax is None:
+        fig = plt.figure(figsize=(4.6, 4.2))
+        ax = fig.add_subplot(projection="3d")
+    fig = ax.figure
+    if trajectories is not None:
+        for runs in trajectories:
+            for r in runs:
+                ax.plot(r[:, 0], r[:, 1], r[:, 2], color="0.6", lw=0.5, alpha=0.6)
+    p = np.asarray(points_n3)
+    ax.scatter(p[:, 0], p[:, 1], p[:, 2], c=unstable_colors(n_unstable), s=30, depthshade=False, edgecolor="w",
+               linewidth=0.4)
+    ax.set_xlabel("PC1", labelpad=-10)
+    ax.set_ylabel("PC2", labelpad=-10)
+    ax.set_zlabel("PC3", labelpad=-10)
+    ax.set_xticklabels([]), ax.set_yticklabels([]), ax.set_zticklabels([])
+    present = sorted(set(min(int(k), 3) for k in n_unstable))
+    names = {0: "stable", 1: "1 unstable dim.", 2: "2 unstable dims.", 3: "3+ unstable dims."}
+    cols = unstable_colors(present)
+    ax.legend(handles=[Line2D([], [], color=c, marker="o", ls="", label=names[k]) for k, c in zip(present, cols)],
+              fontsize="x-small", loc="upper left")
+    if title:
+        ax.set_title(title, fontsize="medium")
+    return fig
+
+
+def plot_transition_matrix(matrix: np.ndarray, outputs_no: np.ndarray, n_unstable: np.ndarray, ax=None,
+                           title: str = ""):
+    """A flip-flop transition-probability matrix, rows/columns labelled by the sign pattern
+    of each fixed point's readout and coloured by its number of unstable dimensions."""
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(5, 4.6))
+    im = ax.imshow(matrix, cmap="Greys", vmin=0, vmax=1, interpolation="nearest")
+    fig.colorbar(im, ax=ax, shrink=0.8, label="P(end at column | start at row)")
+    names = ["".join("+" if v > 0.5 else "-" if v < -0.5 else "0" for v in o) for o in outputs_no]
+    ticks = np.arange(len(names))
+    ax.set_xticks(ticks, names, rotation=90, fontsize=6, family="monospace")
+    ax.set_yticks(ticks, names, fontsize=6, family="monospace")
+    for lab, c in zip(ax.get_xticklabels(), unstable_colors(n_unstable)):
+        lab.set_color(c)
+    for lab, c in zip(ax.get_yticklabels(), unstable_colors(n_unstable)):
+        lab.set_color(c)
+    ax.set_xlabel("end point (readout sign pattern)")
+    ax.set_ylabel("start point")
+    if title:
+        ax.set_title(title, fontsize="medium")
+    return fig
+
+
+def plot_mds_pair(distances, title: str = "", refine: bool = False):
+    """The paper's two MDS views of one distance matrix: tanh networks coloured by
+    architecture (left) and Vanilla networks coloured by activation (right), each its own
+    embedding.  A view with fewer than 3 networks is left empty with a note."""
+    from .analysis import subset
+    from .embedding import mds
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4))
+    views = ((axes[0], subset(distances, activation="tanh"), "arch", "tanh networks, by architecture"),
+             (axes[1], subset(distances, arch="vanilla"), "activation", "Vanilla networks, by activation"))
+    for ax, sub, hue, name in views:
+        if sub.sizes["network"] >= 3:
+            plot_mds(mds(sub, refine=refine), hue=hue, ax=ax, title=name)
+        else:
+            ax.set_title(f"{name}:\nfewer than 3 networks", fontsize="medium")
+            ax.set_axis_off()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_mean_sem(df: pd.DataFrame, x: str, y: str, hue: str = "arch", ax=None, title: str = "",
+                  xlabel: str | None = None, ylabel: str | None = None, unit: str = "network_id"):
+    """Mean +- s.e.m. over networks (``unit``) of ``y`` against ``x``, one line per ``hue``
+    value (colours: :data:`ARCH_COLORS` or :data:`ACTIVATION_COLORS`)."""
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(4.6, 3.4))
+    per_net = df.groupby([hue, unit, x], sort=False)[y].mean().reset_index()
+    palette = ARCH_COLORS if hue == "arch" else ACTIVATION_COLORS
+    for h in [c for c in palette if c in set(per_net[hue])]:
+        g = per_net[per_net[hue] == h].groupby(x)[y]
+        m, s, n = g.mean(), g.std(ddof=1), g.count()
+        sem = (s / np.sqrt(n)).fillna(0.0)
+        name = ARCH_LABELS.get(h, h) if hue == "arch" else h
+        ax.plot(m.index, m.values, color=palette[h], lw=1.5, label=f"{name} (n={int(n.max())})")
+        ax.fill_between(m.index, (m - sem).values, (m + sem).values, color=palette[h], alpha=0.25, lw=0)
+    ax.set_xlabel(xlabel or x)
+    ax.set_ylabel(ylabel or y)
+    ax.legend(fontsize="x-small")
+    if title:
+        ax.set_title(title, fontsize="medium")
     return fig

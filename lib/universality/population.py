@@ -27,7 +27,7 @@ import pandas as pd
 
 from . import cells, store
 from .tasks import TASKS, Task, make_task
-from .training import HParams, TrainConfig, sample_hparams, train_population
+from .training import HParams, TrainConfig, evaluate, sample_hparams, train_population
 
 __all__ = [
     "LABELS",
@@ -39,6 +39,7 @@ __all__ = [
     "grid",
     "Population",
     "load_population",
+    "untrained_population",
     "train_group",
     "run_sweep",
     "loss_table",
@@ -57,7 +58,9 @@ class Profile:
     archs, activations, units, l2 : the grid axes
     n_seeds : networks per configuration (seeds 0 .. n_seeds-1)
     train : per-task :class:`TrainConfig` (a dict task -> config)
-    hparams : per-task fixed :class:`HParams`, used when ``n_search`` is 0
+    hparams : fixed :class:`HParams`, used when ``n_search`` is 0, keyed by task
+        (``'sine'``) or by task and architecture (``'sine/vanilla'``, which wins over the
+        task's entry for that architecture)
     n_search : random-search candidates per configuration (0: use ``hparams``)
     search_iterations : iterations of each search candidate (default: as ``train``)
     task_params : per-task overrides of the task constants (e.g. a shorter T for smoke)
@@ -97,9 +100,15 @@ class Profile:
             raise ValueError(f"n_seeds={self.n_seeds!r} must be a positive integer")
         if not isinstance(self.n_search, (int, np.integer)) or self.n_search < 0:
             raise ValueError(f"n_search={self.n_search!r} must be an integer >= 0")
-        for t in list(self.train) + list(self.hparams) + list(self.task_params):
+        for t in list(self.train) + list(self.task_params):
             if t not in TASKS:
                 raise ValueError(f"task={t!r} is not one of {tuple(TASKS)!r}")
+        for key in self.hparams:
+            t, _, a = key.partition("/")
+            if t not in TASKS:
+                raise ValueError(f"hparams key {key!r}: task={t!r} is not one of {tuple(TASKS)!r}")
+            if a and a not in cells.ARCHS:
+                raise ValueError(f"hparams key {key!r}: arch={a!r} is not one of {cells.ARCHS!r}")
 
     def task(self, name: str) -> Task:
         return make_task(name, **dict(self.task_params.get(name, {})))
@@ -107,7 +116,10 @@ class Profile:
     def train_config(self, task: str) -> TrainConfig:
         return self.train.get(task, TrainConfig())
 
-    def hparams_for(self, task: str) -> HParams:
+    def hparams_for(self, task: str, arch: str | None = None) -> HParams:
+        """The fixed hyperparameters of ``task`` (for ``arch`` when it has its own)."""
+        if arch is not None and f"{task}/{arch}" in self.hparams:
+            return self.hparams[f"{task}/{arch}"]
         return self.hparams.get(task, HParams())
 
     def with_(self, **changes) -> "Profile":
@@ -153,15 +165,26 @@ def _book() -> Profile:
         n_seeds=4,
         train={
             "flipflop": TrainConfig(iterations=1500, batch_size=64, optimizer="adam", log_every=20),
-            "sine": TrainConfig(iterations=2000, batch_size=32, optimizer="adam", log_every=20, curriculum=0.5,
+            "sine": TrainConfig(iterations=3000, batch_size=32, optimizer="adam", log_every=20, curriculum=0.5,
                                 curriculum_start=20),
             "cdi": TrainConfig(iterations=1500, batch_size=64, optimizer="adam", log_every=20),
         },
         hparams={
             "flipflop": HParams(learning_rate=1e-2, decay_rate=0.8, momentum=0.9, clip=1.0),
-            "sine": HParams(learning_rate=5e-3, decay_rate=0.9, momentum=0.9, clip=1.0),
+            "sine": HParams(learning_rate=2e-3, decay_rate=0.9, momentum=0.9, clip=1.0),
+            "sine/vanilla": HParams(learning_rate=5e-4, decay_rate=0.9, momentum=0.9, clip=1.0),
             "cdi": HParams(learning_rate=1e-2, decay_rate=0.8, momentum=0.9, clip=1.0),
         },
+        deviations=(
+            "Adam instead of SGD with momentum, with fixed hyperparameters per task (no random search): "
+            "20,000 SGD iterations per network do not fit the 2-core budget, Adam converges in 10 times fewer",
+            "1,500 iterations (flip-flop, CDI) and 3,000 (sine) instead of 20,000",
+            "one network size (64 units) and one L2 coefficient (1e-4) instead of 3 x 4, and 4 seeds instead of 30",
+            "sine: trial length grows from 20 steps to T = 500 over the first half of training (a curriculum); "
+            "batch 32",
+            "sine: Vanilla networks use a 4x smaller learning rate (5e-4) than the gated ones (2e-3); at 2e-3 and "
+            "above they stay at the silent-output loss",
+        ),
     )
 
 
@@ -214,15 +237,26 @@ def grid(profile: str | Profile, task: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _fingerprint(task: Task, config: TrainConfig, hparams_rule) -> str:
-    doc = json.dumps({"task": task.params(), "train": asdict(config), "hparams": hparams_rule}, sort_keys=True)
+def _fingerprint(task: Task, config: TrainConfig, hparams_rule, drop: Sequence[str] = ()) -> str:
+    train = {k: v for k, v in asdict(config).items() if k not in drop}
+    doc = json.dumps({"task": task.params(), "train": train, "hparams": hparams_rule}, sort_keys=True)
     return hashlib.sha256(doc.encode()).hexdigest()[:16]
 
 
-def _hparams_rule(profile: Profile, task: str):
+def _accepted_fingerprints(task: Task, config: TrainConfig, hparams_rule) -> set[str]:
+    """The fingerprint a network trained now gets, plus the one it got before options
+    that are off (``curriculum=0``) existed: a stored network trained before an option
+    was added, with the option off, is still current."""
+    out = {_fingerprint(task, config, hparams_rule)}
+    if not config.curriculum:
+        out.add(_fingerprint(task, config, hparams_rule, drop=("curriculum", "curriculum_start")))
+    return out
+
+
+def _hparams_rule(profile: Profile, task: str, arch: str | None = None):
     if profile.n_search:
         return {"search": profile.n_search, "search_iterations": profile.search_iterations}
-    return asdict(profile.hparams_for(task))
+    return asdict(profile.hparams_for(task, arch))
 
 
 # --------------------------------------------------------------------------------------
@@ -262,6 +296,17 @@ class Population:
         """Only the networks that did not diverge."""
         return self.select(diverged=False)
 
+    def merge(self, other: "Population") -> "Population":
+        """The networks of both populations (same task; network ids must not repeat)."""
+        if other.task.params() != self.task.params() or other.task.name != self.task.name:
+            raise ValueError(f"cannot merge populations of different tasks: {self.task.params()} vs "
+                             f"{other.task.params()}")
+        both = set(self.table.index) & set(other.table.index)
+        if both:
+            raise ValueError(f"network ids present in both populations: {sorted(both)[:3]}")
+        table = pd.concat([self.table, other.table])
+        return Population(self.task, table, {**self.params, **other.params}, {**self.curves, **other.curves})
+
     def spec(self, network_id: str) -> cells.CellSpec:
         r = self.table.loc[network_id]
         return cells.CellSpec(r.arch, r.activation, int(r.units), self.task.n_inputs, self.task.n_outputs)
@@ -291,6 +336,34 @@ class Population:
             y = cells.readout(spec, params, cells.run(spec, params, xs)).numpy()
             out.update({i: y[k] for k, i in enumerate(rows.index)})
         return {i: out[i] for i in self.table.index}
+
+
+def untrained_population(task: Task, archs: Sequence[str], activations: Sequence[str], units: int,
+                         seeds: Sequence[int]) -> Population:
+    """Networks at their initialisation (no training): a control population for ``task``.
+
+    Ids read ``untrained-<task>-<arch>-<activation>-n<units>-s<seed>``; weights are
+    ``cells.init_params`` of each seed (seed s gives the starting point of the trained
+    network of seed s); ``valid_loss`` is the validation loss at initialisation.
+    """
+    rows, params, curves = [], {}, {}
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds is empty: an untrained population needs at least one network")
+    for arch in archs:
+        for act in activations:
+            spec = cells.CellSpec(arch, act, int(units), task.n_inputs, task.n_outputs)
+            stacked = cells.init_params(spec, seeds)
+            batch = task.sample(np.random.default_rng(2019), 64)
+            losses = evaluate(spec, stacked, batch.inputs_btm, batch.targets_bto)
+            for k, s in enumerate(seeds):
+                nid = f"untrained-{task.name}-{arch}-{act}-n{int(units)}-s{s}"
+                params[nid] = {n: np.asarray(v)[k] for n, v in stacked.items()}
+                curves[nid] = (np.zeros(0), np.zeros(0))
+                rows.append({"network_id": nid, "task": task.name, "arch": arch, "activation": act,
+                             "units": int(units), "l2": 0.0, "seed": s, "valid_loss": float(losses[k]),
+                             "train_loss": np.nan, "diverged": False})
+    return Population(task, pd.DataFrame(rows).set_index("network_id"), params, curves)
 
 
 def load_population(profile: str | Profile = "book", task: str = "flipflop", root=store.DEFAULT_ROOT,
@@ -367,7 +440,7 @@ def train_group(profile: Profile, task_name: str, gid: str, rows: pd.DataFrame, 
             idx = [i for i in range(len(cands)) if s_l2[i] == l2]
             vl = np.array([res.valid_loss[i] for i in idx])
             if np.all(~np.isfinite(vl)):
-                best[l2] = profile.hparams_for(task_name)
+                best[l2] = profile.hparams_for(task_name, spec.arch)
             else:
                 best[l2] = cands[idx[int(np.nanargmin(vl))]]
         search = {"candidates": [{"l2": s_l2[i], "seed": s_seeds[i], "hparams": asdict(cands[i]),
@@ -376,10 +449,10 @@ def train_group(profile: Profile, task_name: str, gid: str, rows: pd.DataFrame, 
                   "best": {f"{l2:.0e}": asdict(h) for l2, h in best.items()}}
         hps = [best[l2] for l2 in rows.l2]
     else:
-        hps = [profile.hparams_for(task_name)] * len(rows)
+        hps = [profile.hparams_for(task_name, spec.arch)] * len(rows)
     res = train_population(task, spec, rows.seed.tolist(), rows.l2.tolist(), hps, config,
                            checkpoint=ckpt("final"), progress=progress, desc=gid)
-    fp = _fingerprint(task, config, _hparams_rule(profile, task_name))
+    fp = _fingerprint(task, config, _hparams_rule(profile, task_name, spec.arch))
     nets = []
     for k, (nid, r) in enumerate(rows.set_index("network_id").iterrows()):
         meta = {"network_id": nid, **{c: r[c] for c in LABELS}, "task_params": task.params(),
@@ -400,12 +473,13 @@ def _write_group(result: dict, profile: Profile, root) -> None:
 
 
 def _missing_groups(profile: Profile, task: str, root) -> dict[str, pd.DataFrame]:
-    fp = _fingerprint(profile.task(task), profile.train_config(task), _hparams_rule(profile, task))
     todo = {}
     for gid, rows in _group_rows(profile, task).items():
+        ok = _accepted_fingerprints(profile.task(task), profile.train_config(task),
+                                    _hparams_rule(profile, task, rows.arch.iloc[0]))
         for nid in rows.network_id:
             path = store.network_path(root, profile.name, task, nid)
-            if not path.exists() or store.read_meta(path).get("fingerprint") != fp:
+            if not path.exists() or store.read_meta(path).get("fingerprint") not in ok:
                 todo[gid] = rows
                 break
     return todo

@@ -1,0 +1,166 @@
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from universality import analysis, cells, similarity
+from universality import fixed_points as fp
+from universality.population import PROFILES, Population, run_sweep, untrained_population, load_population
+from universality.tasks import make_task
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def smoke_flipflop(tmp_path_factory):
+    root = tmp_path_factory.mktemp("store")
+    run_sweep(PROFILES["smoke"], ["flipflop"], root=root, progress=False)
+    return load_population("smoke", "flipflop", root=root)
+
+
+def _tanh2d_population(p=2):
+    """The 2-unit tanh network of tests/data (9 fixed points at x* = 0), p copies, as a
+    1-bit flip-flop population."""
+    z = np.load(DATA / "tanh2d_fixed_points.npz", allow_pickle=False)
+    one = {"W_x": z["W_x"].astype(np.float32), "W_h": z["W_h"].astype(np.float32),
+           "b": z["b"].astype(np.float32), "W_out": np.array([[1.0], [0.5]], np.float32),
+           "b_out": np.zeros(1, np.float32)}
+    ids = [f"tanh2d-{i}" for i in range(p)]
+    table = pd.DataFrame({"network_id": ids, "task": "flipflop", "arch": "vanilla", "activation": "tanh",
+                          "units": 2, "l2": 0.0, "seed": range(p), "valid_loss": 0.0, "diverged": False})
+    return Population(make_task("flipflop", n_bits=1), table.set_index("network_id"),
+                      {i: dict(one) for i in ids}, {i: (np.zeros(0), np.zeros(0)) for i in ids})
+
+
+# ---------------------------------------------------------------------------- PCA
+
+
+def test_pca_recovers_a_plane(rng):
+    basis = np.linalg.qr(rng.standard_normal((6, 2)))[0]
+    coef = rng.standard_normal((500, 2)) * [3.0, 1.0]
+    x = coef @ basis.T + 2.0
+    p = analysis.pca(x, 3)
+    np.testing.assert_allclose(p.explained[:2].sum(), 1.0, atol=1e-12)
+    assert p.explained[2] < 1e-20
+    # the top 2 axes span the plane; projecting and back reconstructs the data
+    np.testing.assert_allclose(p.axes[:, :2] @ (p.axes[:, :2].T @ basis), basis, atol=1e-10)
+    recon = p.project(x)[:, :2] @ p.axes[:, :2].T + p.mean
+    np.testing.assert_allclose(recon, x, atol=1e-10)
+    # deterministic signs: the largest loading of each axis is positive
+    assert all(p.axes[np.argmax(np.abs(p.axes[:, k])), k] > 0 for k in range(3))
+    # the same axes whatever the order of the samples
+    q = analysis.pca(x[::-1], 3)
+    np.testing.assert_allclose(q.axes[:, :2], p.axes[:, :2], atol=1e-10)
+
+
+def test_pca_rejects_bad_components(rng):
+    with pytest.raises(ValueError, match=r"n_components=7 must be in \[1, 6\]"):
+        analysis.pca(rng.standard_normal((10, 6)), 7)
+
+
+# ---------------------------------------------------------------------------- representations
+
+
+def test_hidden_states_are_h_only(smoke_flipflop):
+    inputs = smoke_flipflop.task.probe().inputs_btm
+    hs = analysis.hidden(smoke_flipflop, inputs)
+    full = smoke_flipflop.states(inputs)
+    for nid, h in hs.items():
+        n = int(smoke_flipflop.table.units[nid])
+        assert h.shape[-1] == n
+        np.testing.assert_array_equal(h, full[nid][..., :n])
+        if smoke_flipflop.table.arch[nid] == "lstm":
+            assert full[nid].shape[-1] == 2 * n
+
+
+def test_geometry_matches_pairwise_distances_and_labels(smoke_flipflop):
+    trials = smoke_flipflop.task.sample(np.random.default_rng(0), 8).inputs_btm
+    d = analysis.geometry(smoke_flipflop, trials, metrics=("svcca", "cka"))
+    reps = analysis.representations(smoke_flipflop, trials)
+    direct = similarity.pairwise_distances(reps, "cka", progress=False)
+    np.testing.assert_allclose(d["cka"].values, direct.values, atol=1e-12)
+    assert list(d["svcca"].coords["network"].values) == list(smoke_flipflop.table.index)
+    assert list(d["svcca"].coords["arch_2"].values) == list(smoke_flipflop.table.arch)
+    sub = analysis.subset(d["svcca"], arch="vanilla")
+    assert sub.shape == (2, 2) and set(sub.coords["activation"].values) == {"relu", "tanh"}
+
+
+def test_clustering_table_separated_versus_shuffled(rng):
+    labels = np.repeat(["a", "b", "c"], 8)
+    centres = {"a": [0, 0], "b": [10, 0], "c": [0, 10]}
+    pts = np.array([centres[l] for l in labels]) + 0.1 * rng.standard_normal((24, 2))
+    d = np.linalg.norm(pts[:, None] - pts[None], axis=-1)
+    shuffled = rng.permutation(labels)
+    da = xr.DataArray(d, dims=("network", "network_2"),
+                      coords={"arch": ("network", labels), "activation": ("network", shuffled)})
+    t = analysis.clustering_table({"toy": da}, n_permutations=200, seed=0)
+    assert t.loc[("toy", "arch"), "nn_accuracy"] == 1.0 and t.loc[("toy", "arch"), "p_value"] < 0.01
+    assert t.loc[("toy", "activation"), "p_value"] > 0.05
+
+
+# ---------------------------------------------------------------------------- caches
+
+
+def test_fixed_point_cache_round_trip_and_key(tmp_path):
+    pop = _tanh2d_population(2)
+    cfg = fp.FixedPointConfig(n_initial=256, noise_scale=0.5, max_iters=400)
+    first = analysis.fixed_points(pop, cfg, root=tmp_path)
+    files = list((tmp_path / "_cache" / "fixed_points").glob("*.npz"))
+    assert len(files) == 1
+    again = analysis.fixed_points(pop, cfg, root=tmp_path)
+    direct = fp.find_population_fixed_points(pop, pop.task, cfg, progress=False)
+    for nid in direct:
+        assert len(first[nid]) == len(direct[nid]) >= 3, first[nid].summary()
+        np.testing.assert_array_equal(again[nid].h, first[nid].h)
+        np.testing.assert_allclose(direct[nid].h, first[nid].h, atol=1e-12)
+    # other weights (negative control): a new key, a new search
+    pop.params["tanh2d-1"]["W_h"] = pop.params["tanh2d-1"]["W_h"] * np.float32(0.5)
+    changed = analysis.fixed_points(pop, cfg, root=tmp_path)
+    assert len(list((tmp_path / "_cache" / "fixed_points").glob("*.npz"))) == 2
+    assert len(changed["tanh2d-1"]) == 1 and len(changed["tanh2d-0"]) == len(first["tanh2d-0"])
+
+
+def test_topology_cache_round_trip(tmp_path):
+    from universality import topology
+
+    pop = _tanh2d_population(2)
+    cfg = fp.FixedPointConfig(n_initial=256, noise_scale=0.5, max_iters=400)
+    fps = analysis.fixed_points(pop, cfg, root=tmp_path)
+    tcfg = topology.TopologyConfig(n_perturbations=20)
+    a = analysis.flipflop_topology(pop, fps, tcfg, root=tmp_path, fp_config=cfg)
+    b = analysis.flipflop_topology(pop, fps, tcfg, root=tmp_path, fp_config=cfg)
+    assert len(list((tmp_path / "_cache" / "topology").glob("*.npz"))) == 1
+    assert a.modal_count == b.modal_count == len(fps["tanh2d-0"]) and a.set_aside == b.set_aside == []
+    for nid in a.graphs:
+        np.testing.assert_array_equal(a.graphs[nid], b.graphs[nid])
+        np.testing.assert_array_equal(a.fixed_points[nid].h, b.fixed_points[nid].h)
+    np.testing.assert_array_equal(a.distances.values, b.distances.values)
+
+
+# ---------------------------------------------------------------------------- control populations
+
+
+def test_untrained_population_is_the_initialisation():
+    task = make_task("cdi")
+    pop = untrained_population(task, ["vanilla"], ["tanh", "relu"], 8, [5, 6])
+    assert len(pop) == 4 and set(pop.table.activation) == {"tanh", "relu"}
+    spec = cells.CellSpec("vanilla", "relu", 8, task.n_inputs, task.n_outputs)
+    ref = cells.init_params(spec, [6])
+    np.testing.assert_array_equal(pop.params["untrained-cdi-vanilla-relu-n8-s6"]["W_h"], ref["W_h"][0])
+    assert np.isfinite(pop.table.valid_loss).all()
+    with pytest.raises(ValueError, match="seeds is empty"):
+        untrained_population(task, ["vanilla"], ["tanh"], 8, [])
+
+
+def test_merge_rejects_repeats_and_other_tasks():
+    task = make_task("cdi")
+    a = untrained_population(task, ["vanilla"], ["tanh"], 4, [0])
+    b = untrained_population(task, ["vanilla"], ["tanh"], 4, [1])
+    assert len(a.merge(b)) == 2
+    with pytest.raises(ValueError, match="network ids present in both"):
+        a.merge(a)
+    c = untrained_population(make_task("cdi", n_steps=10), ["vanilla"], ["tanh"], 4, [2])
+    with pytest.raises(ValueError, match="different tasks"):
+        a.merge(c)
