@@ -121,7 +121,7 @@ spectra = linear.eigenvalue_spectra(fps, pop.table, n_modes=n_modes)
 fig = plotting.plot_mean_sem(spectra, "rank", "magnitude", hue="arch", xlabel="eigenvalue rank",
                              ylabel="|lambda| (mean over a context's points)",
                              title="Fig. 3e: sorted eigenvalue magnitudes (mean +- s.e.m.)")
-fig.axes[0].axhline(1.0, color="k", lw=0.6, ls=":")
+_ = fig.axes[0].axhline(1.0, color="k", lw=0.6, ls=":")
 
 # %% [markdown]
 # ## f: integration by the slowest modes
@@ -135,7 +135,7 @@ fig = plotting.plot_mean_sem(resp, "k", "response", hue="arch", xlabel="modes ke
                              ylabel="response to a unit input",
                              title="Fig. 3f: linearised response vs. modes kept (mean +- s.e.m.)")
 fig.axes[0].set_xscale("log")
-fig.axes[0].axhline(1.0, color="k", lw=0.6, ls=":")
+_ = fig.axes[0].axhline(1.0, color="k", lw=0.6, ls=":")
 
 # %% [markdown]
 # ## Result in numbers
@@ -143,7 +143,7 @@ fig.axes[0].axhline(1.0, color="k", lw=0.6, ls=":")
 # %%
 lead = spectra[spectra["rank"] == 1].groupby("arch").magnitude.mean()
 k1 = resp[resp.k == 1].groupby("arch").response.mean()
-full = resp[resp.k == resp.k.max()].groupby("arch").response.mean()
+full = resp.loc[resp.groupby(["network_id", "condition"]).k.idxmax()].groupby("arch").response.mean()
 for a in lead.index:
     print(f"{plotting.ARCH_LABELS[a]:>7}: leading |lambda| {lead[a]:.2f}; response with k=1 {k1.get(a, np.nan):.2f}, "
           f"with all modes {full.get(a, np.nan):.2f}")

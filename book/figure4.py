@@ -97,7 +97,7 @@ dist = similarity.pairwise_distances(reps, metric="svcca", labels=labels, varian
                                      progress=False)
 coords = embedding.mds(dist)
 fig, ax = plt.subplots(figsize=(5, 4.2))
-plotting.plot_mds(coords, hue="activation", style="state", ax=ax,
+fig = plotting.plot_mds(coords, hue="activation", style="state", ax=ax,
                   title="Fig. 4b: SVCCA MDS, trained (o) and untrained (s) Vanilla networks")
 
 # %% [markdown]

@@ -115,6 +115,10 @@ def test_fixed_point_cache_round_trip_and_key(tmp_path):
         assert len(first[nid]) == len(direct[nid]) >= 3, first[nid].summary()
         np.testing.assert_array_equal(again[nid].h, first[nid].h)
         np.testing.assert_allclose(direct[nid].h, first[nid].h, atol=1e-12)
+        # Jacobians recomputed from (h*, x*): identical from the cache, equal to the search's
+        np.testing.assert_array_equal(again[nid].J_h, first[nid].J_h)
+        np.testing.assert_allclose(direct[nid].J_h, first[nid].J_h, atol=1e-5)
+        np.testing.assert_array_equal(again[nid].eigenvalues, first[nid].eigenvalues)
     # other weights (negative control): a new key, a new search
     pop.params["tanh2d-1"]["W_h"] = pop.params["tanh2d-1"]["W_h"] * np.float32(0.5)
     changed = analysis.fixed_points(pop, cfg, root=tmp_path)

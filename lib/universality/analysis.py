@@ -127,30 +127,82 @@ def _population_key(population, config) -> str:
     return h.hexdigest()[:20]
 
 
-def fixed_points(population, config=None, cache: bool = True, root=None, progress: bool = False) -> dict:
-    """:func:`universality.fixed_points.find_population_fixed_points`, cached on disk.
+_COMPACT = ("h", "q", "x", "condition", "outputs")
 
-    The cache file ``<root>/_cache/fixed_points/<task>-<key>.npz`` is keyed by a hash of
-    the task constants, the search configuration and every network's weights, so a page
-    that asks for the same analysis of the same networks reads it back instead of
-    searching again, and any change of weights or settings searches afresh.  ``root``
-    defaults to the store root (``data/``); the cache is not part of the repository.
-    """
+
+def _save_compact(path, fps: Mapping) -> None:
+    import json
+
+    from .store import atomic_savez
+
+    arrays = {"network_ids": np.array([str(k) for k in fps], dtype=str)}
+    for i, f in enumerate(fps.values()):
+        arrays.update({f"{i}/{a}": np.asarray(getattr(f, a)) for a in _COMPACT})
+        arrays[f"{i}/meta"] = np.array(json.dumps(f.meta, sort_keys=True))
+    atomic_savez(path, arrays)
+
+
+def _load_compact(path) -> dict:
+    import json
+
+    with np.load(path, allow_pickle=False) as z:
+        ids = [str(i) for i in z["network_ids"]]
+        return {nid: {**{a: z[f"{i}/{a}"] for a in _COMPACT}, "meta": json.loads(str(z[f"{i}/meta"]))}
+                for i, nid in enumerate(ids)}
+
+
+def _linearise(population, compact: Mapping) -> dict:
+    """FixedPoints with Jacobians and eigendecompositions computed from (h*, x*)."""
+    from . import cells
     from . import fixed_points as fp
-    from .store import DEFAULT_ROOT
+
+    out = {}
+    for spec, ids, params in fp._groups(population):
+        for j, nid in enumerate(ids):
+            if nid not in compact:
+                continue
+            c = compact[nid]
+            if len(c["h"]) == 0:
+                out[nid] = fp.FixedPoints.empty(spec.state_size, spec.n_inputs, spec.n_outputs, c["meta"])
+                continue
+            one = {k: np.asarray(v)[j: j + 1] for k, v in params.items()}
+            j_h, j_x = cells.jacobians(spec, one, c["h"][None], c["x"][None])
+            out[nid] = fp.FixedPoints.build(c["h"], c["q"], c["x"], c["condition"], j_h.numpy()[0].astype(np.float64),
+                                            j_x.numpy()[0].astype(np.float64), c["outputs"], c["meta"])
+    return {nid: out[nid] for nid in compact if nid in out}
+
+
+def fixed_points(population, config=None, cache: bool = True, root=None, progress: bool = False) -> dict:
+    """Fixed points of every network (``network_id -> FixedPoints``), cached on disk.
+
+    The search is :func:`universality.fixed_points.find_population_fixed_points` with
+    ``config`` (default: the task's preset).  What is cached is compact: the points, their
+    q, x*, condition and readout; the Jacobians and their eigendecompositions are
+    recomputed from (h*, x*) whether the points come from the search or from the cache,
+    so both paths give identical results.  The cache file
+    ``<root>/_cache/fixed_points/<task>-<key>.npz`` is keyed by a hash of the task
+    constants, the search configuration and every network's weights: a page that asks
+    for the same analysis of the same networks reads it back instead of searching again,
+    and any change of weights or settings searches afresh.  ``root`` defaults to the store
+    root (``data/``); the cache is not part of the repository.
+    """
     from pathlib import Path
 
+    from . import fixed_points as fp
+    from .store import DEFAULT_ROOT
+
     config = fp.task_config(population.task.name) if config is None else config
-    if not cache:
-        return fp.find_population_fixed_points(population, population.task, config, progress=progress)
     path = Path(root or DEFAULT_ROOT) / "_cache" / "fixed_points" / \
         f"{population.task.name}-{_population_key(population, config)}.npz"
-    if path.exists():
-        return fp.load_collection(path)
-    out = fp.find_population_fixed_points(population, population.task, config, progress=progress)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fp.save_collection(path, out)
-    return out
+    if cache and path.exists():
+        compact = _load_compact(path)
+    else:
+        found = fp.find_population_fixed_points(population, population.task, config, progress=progress)
+        compact = {nid: {**{a: getattr(f, a) for a in _COMPACT}, "meta": f.meta} for nid, f in found.items()}
+        if cache:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _save_compact(path, found)
+    return _linearise(population, compact)
 
 
 def flipflop_topology(population, fps: Mapping, config=None, cache: bool = True, root=None,

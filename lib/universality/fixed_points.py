@@ -1026,9 +1026,11 @@ def task_config(task_name: str, **overrides) -> FixedPointConfig:
     * ``'cdi'``: the line attractor is a continuum of *approximate* fixed points (slow,
       not fixed; Section 2.3), which polishing would drag to the few exact ones, so
       ``polish_iters=0`` and ``q_max=1e-4`` (speed ``sqrt(2 q) <= 0.014`` per step, under
-      0.5 state units over a 30-step trial).
+      0.5 state units over a 30-step trial), and ``tol_unique=0.1``: points closer than
+      0.1 along the line are one point (with 1e-2 a 64-unit LSTM's two lines give ~350
+      points, each with a 128 x 128 Jacobian and eigendecomposition; with 0.1, ~140).
     """
-    presets = {"flipflop": {}, "sine": {}, "cdi": {"polish_iters": 0, "q_max": 1e-4}}
+    presets = {"flipflop": {}, "sine": {}, "cdi": {"polish_iters": 0, "q_max": 1e-4, "tol_unique": 0.1}}
     if task_name not in presets:
         raise ValueError(f"task_name={task_name!r} is not one of {tuple(presets)!r}")
     return FixedPointConfig(**{**presets[task_name], **overrides})
