@@ -107,13 +107,7 @@ fig = plotting.plot_mds(coords, hue="activation", style="state", ax=ax,
 # (activation; trained or not) explains the distances.
 
 # %%
-group = [f"{s} {a}" for s, a in zip(dist.coords["state"].values, dist.coords["activation"].values)]
-names = sorted(set(group))
-g = np.array(group)
-d = np.asarray(dist)
-mean = np.array([[d[np.ix_(g == a, g == b)][~np.eye((g == a).sum(), dtype=bool)].mean() if a == b
-                  else d[np.ix_(g == a, g == b)].mean() for b in names] for a in names])
-print(pd.DataFrame(mean, index=names, columns=names).round(2).to_string())
+print(analysis.group_mean_distances(dist, ["state", "activation"]).round(2).to_string())
 stats = analysis.clustering_table({"svcca": dist}, by=("activation", "state"), seed=seed)
 for (dname, label), r in stats.iterrows():
     print(f"{dname} by {label:<10}: nn accuracy {r.nn_accuracy:.2f} (chance {r.chance:.2f}), p = {r.p_value:.3f}")

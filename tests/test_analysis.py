@@ -168,3 +168,13 @@ def test_merge_rejects_repeats_and_other_tasks():
     c = untrained_population(make_task("cdi", n_steps=10), ["vanilla"], ["tanh"], 4, [2])
     with pytest.raises(ValueError, match="different tasks"):
         a.merge(c)
+
+
+def test_group_mean_distances_known_answer():
+    d = np.array([[0, 1, 4, 4], [1, 0, 5, 5], [4, 5, 0, 2], [4, 5, 2, 0]], float)
+    da = xr.DataArray(d, dims=("network", "network_2"),
+                      coords={"arch": ("network", ["a", "a", "b", "b"]), "activation": ("network", ["x", "x", "x", "y"])})
+    m = analysis.group_mean_distances(da, ["arch"])
+    assert m.loc["a", "a"] == 1 and m.loc["b", "b"] == 2 and m.loc["a", "b"] == 4.5 == m.loc["b", "a"]
+    m2 = analysis.group_mean_distances(da, ["arch", "activation"])
+    assert np.isnan(m2.loc["b x", "b x"]) and m2.loc["b x", "b y"] == 2

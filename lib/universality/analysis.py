@@ -244,3 +244,19 @@ def flipflop_topology(population, fps: Mapping, config=None, cache: bool = True,
     ordered = {k: fps[k][topology.readout_order(fps[k].outputs, config.readout_decimals)] for k in graphs}
     return topology.Topology(graphs, counts, modal, aside, topology.graph_distances(graphs, population.table),
                              ordered)
+
+
+def group_mean_distances(distances: xr.DataArray, by: Sequence[str]) -> pd.DataFrame:
+    """Mean distance within and between the groups of networks that share the labels
+    ``by`` (within a group, over its off-diagonal pairs; NaN for a one-network group)."""
+    group = np.array([" ".join(str(distances.coords[b].values[i]) for b in by)
+                      for i in range(distances.sizes["network"])])
+    names = sorted(set(group))
+    d = np.asarray(distances)
+
+    def block_mean(a, b):
+        block = d[np.ix_(group == a, group == b)]
+        vals = block[~np.eye(len(block), dtype=bool)] if a == b else block.ravel()
+        return vals.mean() if vals.size else np.nan
+
+    return pd.DataFrame([[block_mean(a, b) for b in names] for a in names], index=names, columns=names)
