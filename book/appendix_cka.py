@@ -45,11 +45,7 @@ variance_kept: float = 0.95  # SVCCA keeps the top PCs that explain this fractio
 seed: int = 0  # seed of the trials and of the permutation tests
 
 # %%
-if isinstance(tasks, str) or not len(tasks):
-    raise ValueError(f"tasks={tasks!r} must be a non-empty list of task names")
-for t in tasks:
-    pages.check_page_params(task=t)
-pages.check_page_params(profile=profile, n_seeds=n_seeds or None, seed=seed, n_trials=n_trials)
+pages.check_page_params(profile=profile, tasks=tasks, n_seeds=n_seeds or None, seed=seed, n_trials=n_trials)
 pages.check_fraction("variance_kept", variance_kept)
 pops = {}
 for t in tasks:

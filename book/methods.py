@@ -116,6 +116,26 @@ fig = plotting.plot_trial(b.inputs_btm[0], b.targets_bto[0],
 # gives the linearised dynamics: stable points have all $|\lambda| < 1$, saddles some
 # unstable directions.
 #
+# Our finder (`universality.fixed_points`) runs Adam on 1,024 initial states per network
+# (the network's states on 64 random trials plus Gaussian noise), for all networks of one
+# architecture at once, with per-point stopping, an adaptive step and gradient clipping;
+# then a few Levenberg-Marquardt steps polish each candidate to round-off
+# ($q \le 10^{-10}$ kept), duplicates closer than 0.01 are merged and distance outliers
+# dropped. For the CDI task the line attractor is a continuum of *slow* points, which
+# polishing would drag onto the few exact fixed points, so there we keep unpolished points
+# with $q \le 10^{-4}$ (speed at most 0.014 per step) and merge points closer than 0.1
+# (the paper does not state its criterion). Jacobians come from one reverse pass over
+# tiled copies of each point.
+#
+# **Topology.** Flip-flop: from every fixed point, 100 random perturbations of norm 0.05
+# run under the autonomous dynamics until they settle; the fraction that ends at each
+# stable point gives a transition-probability matrix, its rows and columns ordered by the
+# sign pattern of the fixed point's readout so that matrices of different networks are
+# comparable (networks with a fixed-point count other than the modal one are set aside).
+# Sine and CDI: nearest-neighbour graphs over the input-dependent fixed points (one per
+# frequency; 10 evenly spaced along each context's line attractor). Networks are compared
+# by the Euclidean distance between their matrices.
+#
 # ## Representational geometry
 #
 # **SVCCA** {cite:p}`raghu2017svcca`: centre each network's states (samples x units), keep

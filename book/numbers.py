@@ -50,11 +50,7 @@ n_permutations: int = 1000  # label shuffles of each permutation test
 seed: int = 0  # seed of the trials and of the permutation tests
 
 # %%
-if isinstance(tasks, str) or not len(tasks):
-    raise ValueError(f"tasks={tasks!r} must be a non-empty list of task names")
-for t in tasks:
-    pages.check_page_params(task=t)
-pages.check_page_params(profile=profile, n_seeds=n_seeds or None, seed=seed, n_trials=n_trials,
+pages.check_page_params(profile=profile, tasks=tasks, n_seeds=n_seeds or None, seed=seed, n_trials=n_trials,
                         n_permutations=n_permutations)
 pops = {t: pages.population_for_page(pages.page_profile(profile, t, n_seeds=n_seeds or None), t,
                                      root=data_root).trained() for t in tasks}

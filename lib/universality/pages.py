@@ -22,7 +22,8 @@ from .tasks import TASKS
 __all__ = ["check_page_params", "check_fraction", "page_profile", "population_for_page", "loss_table", "training_summary"]
 
 
-def check_page_params(*, profile: str | None = None, task: str | None = None, archs: Sequence[str] | None = None,
+def check_page_params(*, profile: str | None = None, task: str | None = None, tasks: Sequence[str] | None = None,
+                      archs: Sequence[str] | None = None,
                       activations: Sequence[str] | None = None, n_seeds: int | None = None,
                       seed: int | None = None, **positive: float) -> None:
     """Raise ``ValueError`` naming the parameter, its value and what is allowed.
@@ -33,18 +34,15 @@ def check_page_params(*, profile: str | None = None, task: str | None = None, ar
         raise ValueError(f"profile={profile!r} is not one of {tuple(PROFILES)!r}")
     if task is not None and task not in TASKS:
         raise ValueError(f"task={task!r} is not one of {tuple(TASKS)!r}")
-    if archs is not None:
-        if isinstance(archs, str) or not len(archs):
-            raise ValueError(f"archs={archs!r} must be a non-empty list drawn from {cells.ARCHS!r}")
-        for a in archs:
-            if a not in cells.ARCHS:
-                raise ValueError(f"archs contains {a!r}, which is not one of {cells.ARCHS!r}")
-    if activations is not None:
-        if isinstance(activations, str) or not len(activations):
-            raise ValueError(f"activations={activations!r} must be a non-empty list drawn from {cells.ACTIVATIONS!r}")
-        for a in activations:
-            if a not in cells.ACTIVATIONS:
-                raise ValueError(f"activations contains {a!r}, which is not one of {cells.ACTIVATIONS!r}")
+    for name, values, allowed in (("tasks", tasks, tuple(TASKS)), ("archs", archs, cells.ARCHS),
+                                  ("activations", activations, cells.ACTIVATIONS)):
+        if values is None:
+            continue
+        if isinstance(values, str) or not len(values):
+            raise ValueError(f"{name}={values!r} must be a non-empty list drawn from {allowed!r}")
+        for v in values:
+            if v not in allowed:
+                raise ValueError(f"{name} contains {v!r}, which is not one of {allowed!r}")
     if n_seeds is not None and (isinstance(n_seeds, bool) or not isinstance(n_seeds, (int, np.integer)) or n_seeds < 1):
         raise ValueError(f"n_seeds={n_seeds!r} must be a positive integer")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
