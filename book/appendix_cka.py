@@ -22,7 +22,7 @@
 # architecture and activation explain each distance, and how closely the two distances
 # agree pair by pair.
 
-# %%
+# %% tags=["remove-output"]
 # NBVAL_IGNORE_OUTPUT
 import numpy as np
 import tensorflow as tf  # noqa: F401  (its start-up log is ignored by nbval)

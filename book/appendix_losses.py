@@ -19,7 +19,7 @@
 # Here: histograms of the validation MSE of every stored network, per task, coloured by
 # architecture and split by activation, with the networks that diverged counted apart.
 
-# %%
+# %% tags=["remove-output"]
 # NBVAL_IGNORE_OUTPUT
 import numpy as np
 import pandas as pd

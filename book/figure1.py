@@ -27,7 +27,7 @@
 # orbits between them, and its transition graph; **f** MDS of the topology distances,
 # laid out like **d**.
 
-# %%
+# %% tags=["remove-output"]
 # NBVAL_IGNORE_OUTPUT
 import numpy as np
 import tensorflow as tf  # noqa: F401  (its start-up log is ignored by nbval)

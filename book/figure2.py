@@ -26,7 +26,7 @@
 # **e** topology MDS; **f** linearised oscillation frequency against command frequency,
 # by architecture and by activation.
 
-# %%
+# %% tags=["remove-output"]
 # NBVAL_IGNORE_OUTPUT
 import numpy as np
 import tensorflow as tf  # noqa: F401  (its start-up log is ignored by nbval)

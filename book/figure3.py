@@ -25,7 +25,7 @@
 # architecture; **f** the linearised response to a unit relevant input with the k
 # slowest modes kept, by architecture.
 
-# %%
+# %% tags=["remove-output"]
 # NBVAL_IGNORE_OUTPUT
 import numpy as np
 import tensorflow as tf  # noqa: F401  (its start-up log is ignored by nbval)

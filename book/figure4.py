@@ -24,7 +24,7 @@
 # Vanilla tanh and relu networks; **b** the SVCCA MDS of many trained and untrained
 # networks.
 
-# %%
+# %% tags=["remove-output"]
 # NBVAL_IGNORE_OUTPUT
 import numpy as np
 import tensorflow as tf  # noqa: F401  (its start-up log is ignored by nbval)

@@ -37,7 +37,7 @@
 # steps them all. Initialisation (not stated in the paper): Glorot-uniform input weights,
 # orthogonal recurrent blocks, zero biases except the LSTM forget gate (1).
 
-# %%
+# %% tags=["remove-output"]
 # NBVAL_IGNORE_OUTPUT
 import numpy as np
 import tensorflow as tf  # noqa: F401  (its start-up log is ignored by nbval)

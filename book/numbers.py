@@ -28,7 +28,7 @@
 # Universality predicts accuracy near chance (large p) for topology, individuality
 # predicts accuracy well above chance (small p) for SVCCA and CKA.
 
-# %%
+# %% tags=["remove-output"]
 # NBVAL_IGNORE_OUTPUT
 import numpy as np
 import tensorflow as tf  # noqa: F401  (its start-up log is ignored by nbval)

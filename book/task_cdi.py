@@ -18,7 +18,7 @@
 # $\mu_k \sim U(-1, 1)$ per trial, the network must integrate; the output is the running
 # sum of the cued stream, and the other stream must be ignored. T = 30 steps.
 
-# %%
+# %% tags=["remove-output"]
 # NBVAL_IGNORE_OUTPUT
 import numpy as np
 import tensorflow as tf  # noqa: F401  (its start-up log is ignored by nbval)

@@ -21,7 +21,7 @@
 # This page shows the population the flip-flop figures are built from: which networks,
 # how they were trained, their loss curves, and their outputs on a probe trial.
 
-# %%
+# %% tags=["remove-output"]
 # NBVAL_IGNORE_OUTPUT
 import numpy as np
 import tensorflow as tf  # noqa: F401  (its start-up log is ignored by nbval)

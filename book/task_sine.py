@@ -19,7 +19,7 @@
 # LSTM networks with relu did not train effectively on this task and excludes them; this
 # page records what happens here.
 
-# %%
+# %% tags=["remove-output"]
 # NBVAL_IGNORE_OUTPUT
 import numpy as np
 import tensorflow as tf  # noqa: F401  (its start-up log is ignored by nbval)

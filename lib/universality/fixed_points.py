@@ -75,7 +75,7 @@ import tensorflow as tf
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from . import cells
 from .store import atomic_savez

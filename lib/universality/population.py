@@ -503,7 +503,7 @@ def run_sweep(profile: str | Profile = "book", tasks: Sequence[str] | str = tupl
     todo = [(t, gid, rows) for t in tasks for gid, rows in _missing_groups(profile, t, root).items()]
     status = [{"task": t, "group_id": gid, "status": "kept"} for t in tasks
               for gid in _group_rows(profile, t) if gid not in {g for tt, g, _ in todo if tt == t}]
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     if scheduler is None:
         for t, gid, rows in tqdm(todo, desc=f"{profile.name} sweep (groups)", disable=not progress or not todo):

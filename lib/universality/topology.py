@@ -44,7 +44,7 @@ import pandas as pd
 import tensorflow as tf
 import xarray as xr
 from scipy.spatial.distance import pdist, squareform
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from . import cells
 from . import fixed_points as fp

@@ -33,7 +33,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import tensorflow as tf
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from . import cells
 from .store import atomic_savez
