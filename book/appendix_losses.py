@@ -32,12 +32,10 @@ plotting.setup()
 # %% tags=["parameters"]
 profile: str = "book"  # population profile: 'smoke', 'book' or 'paper'
 data_root: str = ""  # root of the store of trained networks ("" means the repository data folder)
-tasks: list = ["flipflop", "cdi"]  # tasks to show (the sine population of the book profile is still being trained)
+tasks: list = ["flipflop", "sine", "cdi"]  # tasks to show
 
 # %%
-pages.check_page_params(profile=profile)
-for t in tasks:
-    pages.check_page_params(task=t)
+pages.check_page_params(profile=profile, tasks=tasks)
 pops = {t: pages.population_for_page(pages.page_profile(profile, t), t, root=data_root) for t in tasks}
 table = pd.concat([p.table for p in pops.values()])
 print(f"profile {profile!r}: {len(table)} networks over {len(tasks)} task(s), {int(table.diverged.sum())} diverged")
