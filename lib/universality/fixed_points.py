@@ -1023,6 +1023,9 @@ def task_config(task_name: str, **overrides) -> FixedPointConfig:
 
     * ``'flipflop'``, ``'sine'``: the defaults -- isolated fixed points (the cube's 27
       points; one unstable focus per frequency), polished to round-off, ``q_max`` 1e-10.
+      Sine uses 256 initial states (about 25 per frequency) instead of 1,024: measured on
+      the 16 book-profile sine networks trained first, both find the same single point
+      per frequency (same linearised frequencies), 34 s instead of 101 s.
     * ``'cdi'``: the line attractor is a continuum of *approximate* fixed points (slow,
       not fixed; Section 2.3), which polishing would drag to the few exact ones, so
       ``polish_iters=0`` and ``q_max=1e-4`` (speed ``sqrt(2 q) <= 0.014`` per step, under
@@ -1030,7 +1033,7 @@ def task_config(task_name: str, **overrides) -> FixedPointConfig:
       0.1 along the line are one point (with 1e-2 a 64-unit LSTM's two lines give ~350
       points, each with a 128 x 128 Jacobian and eigendecomposition; with 0.1, ~140).
     """
-    presets = {"flipflop": {}, "sine": {}, "cdi": {"polish_iters": 0, "q_max": 1e-4, "tol_unique": 0.1}}
+    presets = {"flipflop": {}, "sine": {"n_initial": 256}, "cdi": {"polish_iters": 0, "q_max": 1e-4, "tol_unique": 0.1}}
     if task_name not in presets:
         raise ValueError(f"task_name={task_name!r} is not one of {tuple(presets)!r}")
     return FixedPointConfig(**{**presets[task_name], **overrides})
