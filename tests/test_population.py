@@ -145,6 +145,20 @@ def test_per_architecture_hyperparameters():
         Profile(name="x", hparams={"sines": a})
 
 
+def test_per_architecture_training_settings():
+    from universality.training import TrainConfig
+
+    a, b = TrainConfig(iterations=100), TrainConfig(iterations=100, curriculum=0.5)
+    prof = Profile(name="x", train={"flipflop": a, "flipflop/lstm": b})
+    assert prof.train_config("flipflop", "lstm") == b
+    assert prof.train_config("flipflop", "gru") == a and prof.train_config("flipflop") == a
+    assert prof.train_config("cdi", "lstm") == TrainConfig()
+    with pytest.raises(ValueError, match=r"train key 'flipflop/rnn': arch='rnn' is not one of"):
+        Profile(name="x", train={"flipflop/rnn": a})
+    with pytest.raises(ValueError, match=r"train key 'flip': task='flip' is not one of"):
+        Profile(name="x", train={"flip": a})
+
+
 def test_per_architecture_hyperparameters_train_and_fingerprint(tmp_path):
     """An arch-specific entry reaches that arch's networks only, and changing it retrains
     only that arch's group."""
@@ -166,7 +180,7 @@ def test_stored_book_populations_are_current():
     from universality.population import _missing_groups
 
     root = store.DEFAULT_ROOT
-    for task in ("flipflop", "cdi"):
+    for task in ("flipflop", "sine", "cdi"):
         if not (root / "book" / task).exists():
             pytest.skip(f"no book-profile {task} networks in {root}")
         assert _missing_groups(get_profile("book"), task, root) == {}, task

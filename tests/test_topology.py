@@ -175,6 +175,12 @@ def test_command_line_reports_modal_fraction(tmp_path, capsys):
     out = capsys.readouterr().out
     assert f"{nid}: " in out
     assert "modal fixed-point count: " in out and "networks with the modal count: 1/1 = 100.0%" in out
+    assert "stable fixed points per network (count: networks): " in out
+    from universality import cli
+
+    assert cli.main(["fixed-points", "--profile", "smoke", "--task", "flipflop", "--data", str(tmp_path),
+                     "--n-initial", "64", "--quiet"]) == 0
+    assert capsys.readouterr().out == out  # the project's command runs the same analysis
 
 
 def test_trained_flipflop_transition_graph(book_flipflop):

@@ -1,7 +1,8 @@
-"""Command line: ``universality train | losses | profiles | page | refs``.
+"""Command line: ``universality train | losses | fixed-points | profiles | page | refs``.
 
     universality train --profile book --task flipflop sine cdi [--data data] [--scheduler tcp://host:8786]
     universality losses --profile book            # final-loss distribution per task x arch x activation
+    universality fixed-points --task flipflop     # every network's fixed points, the modal count and its share
     universality profiles                         # what each profile trains
     universality page task_flipflop -p n_bits 2 -o out.ipynb   # run a book page with other parameters
     universality refs [PAGE ...]                  # regenerate the nbval reference notebooks
@@ -39,6 +40,12 @@ def _losses(args):
                      for t in args.task])
     with pd.option_context("display.float_format", "{:.2e}".format, "display.width", 120):
         print(loss_table(tab).to_string())
+
+
+def _fixed_points(args):
+    from .topology import main as topology_main
+
+    return topology_main(args.extra)
 
 
 def _profiles(args):
@@ -89,6 +96,11 @@ def main(argv=None):
     lo.add_argument("--data", default=str(DEFAULT_ROOT))
     lo.set_defaults(func=_losses)
 
+    fx = sub.add_parser("fixed-points", add_help=False,
+                        help="every network's fixed points, the modal count and its share "
+                             "(python -m universality.topology; --help for its options)")
+    fx.set_defaults(func=_fixed_points)
+
     pr = sub.add_parser("profiles", help="print the profiles")
     pr.add_argument("--verbose", action="store_true")
     pr.set_defaults(func=_profiles)
@@ -104,8 +116,11 @@ def main(argv=None):
     rf.add_argument("pages", nargs="*", help="only these pages (default: all)")
     rf.set_defaults(func=_refs)
 
-    args = ap.parse_args(argv)
-    args.func(args)
+    args, extra = ap.parse_known_args(argv)
+    if extra and args.cmd != "fixed-points":  # fixed-points hands its options to universality.topology
+        ap.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra
+    return args.func(args)
 
 
 if __name__ == "__main__":  # pragma: no cover

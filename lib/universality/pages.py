@@ -123,6 +123,14 @@ def training_summary(profile: Profile, task: str) -> str:
         search += " (" + "; ".join(f"{a}: learning rate {v.learning_rate:g}" for a, v in special.items()) + ")"
     cur = (f", trial length growing from {cfg.curriculum_start} steps over the first {cfg.curriculum:.0%} "
            f"of training" if cfg.curriculum else "")
+    for key, c in profile.train.items():
+        if key.startswith(f"{task}/") and c != cfg:
+            diff = [f"{k.replace('_', ' ')} {getattr(c, k)}" for k in ("iterations", "batch_size", "optimizer")
+                    if getattr(c, k) != getattr(cfg, k)]
+            if c.curriculum and (c.curriculum, c.curriculum_start) != (cfg.curriculum, cfg.curriculum_start):
+                diff.append(f"trial length growing from {c.curriculum_start} steps over the first "
+                            f"{c.curriculum:.0%} of training")
+            cur += f" ({key.split('/', 1)[1]}: " + ", ".join(diff) + ")"
     l2 = ", ".join(f"{v:g}" for v in profile.l2)
     units = ", ".join(str(u) for u in profile.units)
     return (f"{cfg.iterations} iterations of {opt}, batch {cfg.batch_size}, {search}{cur}; "

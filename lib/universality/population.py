@@ -57,7 +57,9 @@ class Profile:
     name : profile name ('smoke', 'book', 'paper' or a user's)
     archs, activations, units, l2 : the grid axes
     n_seeds : networks per configuration (seeds 0 .. n_seeds-1)
-    train : per-task :class:`TrainConfig` (a dict task -> config)
+    train : per-task :class:`TrainConfig`, keyed by task (``'flipflop'``) or by task and
+        architecture (``'flipflop/lstm'``, which wins over the task's entry for that
+        architecture)
     hparams : fixed :class:`HParams`, used when ``n_search`` is 0, keyed by task
         (``'sine'``) or by task and architecture (``'sine/vanilla'``, which wins over the
         task's entry for that architecture)
@@ -100,20 +102,24 @@ class Profile:
             raise ValueError(f"n_seeds={self.n_seeds!r} must be a positive integer")
         if not isinstance(self.n_search, (int, np.integer)) or self.n_search < 0:
             raise ValueError(f"n_search={self.n_search!r} must be an integer >= 0")
-        for t in list(self.train) + list(self.task_params):
+        for t in self.task_params:
             if t not in TASKS:
                 raise ValueError(f"task={t!r} is not one of {tuple(TASKS)!r}")
-        for key in self.hparams:
-            t, _, a = key.partition("/")
-            if t not in TASKS:
-                raise ValueError(f"hparams key {key!r}: task={t!r} is not one of {tuple(TASKS)!r}")
-            if a and a not in cells.ARCHS:
-                raise ValueError(f"hparams key {key!r}: arch={a!r} is not one of {cells.ARCHS!r}")
+        for what, keys in (("train", self.train), ("hparams", self.hparams)):
+            for key in keys:
+                t, _, a = key.partition("/")
+                if t not in TASKS:
+                    raise ValueError(f"{what} key {key!r}: task={t!r} is not one of {tuple(TASKS)!r}")
+                if a and a not in cells.ARCHS:
+                    raise ValueError(f"{what} key {key!r}: arch={a!r} is not one of {cells.ARCHS!r}")
 
     def task(self, name: str) -> Task:
         return make_task(name, **dict(self.task_params.get(name, {})))
 
-    def train_config(self, task: str) -> TrainConfig:
+    def train_config(self, task: str, arch: str | None = None) -> TrainConfig:
+        """The training settings of ``task`` (for ``arch`` when it has its own)."""
+        if arch is not None and f"{task}/{arch}" in self.train:
+            return self.train[f"{task}/{arch}"]
         return self.train.get(task, TrainConfig())
 
     def hparams_for(self, task: str, arch: str | None = None) -> HParams:
@@ -165,12 +171,15 @@ def _book() -> Profile:
         n_seeds=4,
         train={
             "flipflop": TrainConfig(iterations=1500, batch_size=64, optimizer="adam", log_every=20),
+            "flipflop/lstm": TrainConfig(iterations=1500, batch_size=64, optimizer="adam", log_every=20,
+                                         curriculum=0.5, curriculum_start=10),
             "sine": TrainConfig(iterations=3000, batch_size=32, optimizer="adam", log_every=20, curriculum=0.5,
                                 curriculum_start=20),
             "cdi": TrainConfig(iterations=1500, batch_size=64, optimizer="adam", log_every=20),
         },
         hparams={
             "flipflop": HParams(learning_rate=1e-2, decay_rate=0.8, momentum=0.9, clip=1.0),
+            "flipflop/lstm": HParams(learning_rate=3e-3, decay_rate=0.8, momentum=0.9, clip=1.0),
             "sine": HParams(learning_rate=2e-3, decay_rate=0.9, momentum=0.9, clip=1.0),
             "sine/vanilla": HParams(learning_rate=5e-4, decay_rate=0.9, momentum=0.9, clip=1.0),
             "cdi": HParams(learning_rate=1e-2, decay_rate=0.8, momentum=0.9, clip=1.0),
@@ -184,6 +193,8 @@ def _book() -> Profile:
             "batch 32",
             "sine: Vanilla networks use a 4x smaller learning rate (5e-4) than the gated ones (2e-3); at 2e-3 and "
             "above they stay at the silent-output loss",
+            "flip-flop: LSTM networks train with a curriculum (trial length 10 -> 100 over the first half) and "
+            "learning rate 3e-3; without it 3 of 4 LSTM-relu networks diverged (at learning rates 5e-4 to 1e-2)",
         ),
     )
 
@@ -419,7 +430,7 @@ def train_group(profile: Profile, task_name: str, gid: str, rows: pd.DataFrame, 
     task = profile.task(task_name)
     r0 = rows.iloc[0]
     spec = cells.CellSpec(r0.arch, r0.activation, int(r0.units), task.n_inputs, task.n_outputs)
-    config = profile.train_config(task_name)
+    config = profile.train_config(task_name, spec.arch)
     ckpt = (lambda stage: store.checkpoint_path(root, profile.name, task_name, f"{gid}-{stage}")) if root else (lambda s: None)
     search = None
     if profile.n_search:
@@ -475,8 +486,9 @@ def _write_group(result: dict, profile: Profile, root) -> None:
 def _missing_groups(profile: Profile, task: str, root) -> dict[str, pd.DataFrame]:
     todo = {}
     for gid, rows in _group_rows(profile, task).items():
-        ok = _accepted_fingerprints(profile.task(task), profile.train_config(task),
-                                    _hparams_rule(profile, task, rows.arch.iloc[0]))
+        arch = rows.arch.iloc[0]
+        ok = _accepted_fingerprints(profile.task(task), profile.train_config(task, arch),
+                                    _hparams_rule(profile, task, arch))
         for nid in rows.network_id:
             path = store.network_path(root, profile.name, task, nid)
             if not path.exists() or store.read_meta(path).get("fingerprint") not in ok:

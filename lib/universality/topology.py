@@ -488,7 +488,7 @@ def main(argv=None) -> int:
     from .store import DEFAULT_ROOT
     from .tasks import TASKS
 
-    ap = argparse.ArgumentParser(prog="python -m universality.topology",
+    ap = argparse.ArgumentParser(prog="universality fixed-points",
                                  description="Fixed-point counts of a trained population: the fraction of "
                                              "networks with the modal count, and that count.")
     ap.add_argument("--profile", default="book", help="smoke, book or paper (default: book)")
@@ -508,6 +508,9 @@ def main(argv=None) -> int:
     for nid, f in fps.items():
         print(f"{nid}: {f.summary()}")
     modal, kept, aside = modal_count({k: len(v) for k, v in fps.items()})
+    stable = Counter(int(np.sum(f.is_stable)) for f in fps.values())
+    print("stable fixed points per network (count: networks): "
+          + ", ".join(f"{k}: {v}" for k, v in sorted(stable.items())))
     print(f"modal fixed-point count: {modal}")
     print(f"networks with the modal count: {len(kept)}/{len(fps)} = {len(kept) / len(fps):.1%} "
           f"(set aside: {len(aside)}; diverged, not analysed: {n_div})")
