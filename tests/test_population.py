@@ -148,13 +148,17 @@ def test_per_architecture_hyperparameters():
 def test_per_architecture_training_settings():
     from universality.training import TrainConfig
 
-    a, b = TrainConfig(iterations=100), TrainConfig(iterations=100, curriculum=0.5)
-    prof = Profile(name="x", train={"flipflop": a, "flipflop/lstm": b})
-    assert prof.train_config("flipflop", "lstm") == b
-    assert prof.train_config("flipflop", "gru") == a and prof.train_config("flipflop") == a
-    assert prof.train_config("cdi", "lstm") == TrainConfig()
+    a, b, c = (TrainConfig(iterations=100), TrainConfig(iterations=100, curriculum=0.5),
+               TrainConfig(iterations=200, curriculum=0.5))
+    prof = Profile(name="x", train={"flipflop": a, "flipflop/lstm": b, "flipflop/lstm/relu": c})
+    assert prof.train_config("flipflop", "lstm", "relu") == c  # the most specific entry wins
+    assert prof.train_config("flipflop", "lstm", "tanh") == b and prof.train_config("flipflop", "lstm") == b
+    assert prof.train_config("flipflop", "gru", "relu") == a and prof.train_config("flipflop") == a
+    assert prof.train_config("cdi", "lstm", "relu") == TrainConfig()
     with pytest.raises(ValueError, match=r"train key 'flipflop/rnn': arch='rnn' is not one of"):
         Profile(name="x", train={"flipflop/rnn": a})
+    with pytest.raises(ValueError, match=r"train key 'flipflop/lstm/gelu': activation='gelu' is not one of"):
+        Profile(name="x", train={"flipflop/lstm/gelu": a})
     with pytest.raises(ValueError, match=r"train key 'flip': task='flip' is not one of"):
         Profile(name="x", train={"flip": a})
 

@@ -57,12 +57,11 @@ class Profile:
     name : profile name ('smoke', 'book', 'paper' or a user's)
     archs, activations, units, l2 : the grid axes
     n_seeds : networks per configuration (seeds 0 .. n_seeds-1)
-    train : per-task :class:`TrainConfig`, keyed by task (``'flipflop'``) or by task and
-        architecture (``'flipflop/lstm'``, which wins over the task's entry for that
-        architecture)
-    hparams : fixed :class:`HParams`, used when ``n_search`` is 0, keyed by task
-        (``'sine'``) or by task and architecture (``'sine/vanilla'``, which wins over the
-        task's entry for that architecture)
+    train : per-task :class:`TrainConfig`, keyed by task (``'flipflop'``), by task and
+        architecture (``'flipflop/lstm'``) or by task, architecture and activation
+        (``'flipflop/lstm/relu'``); the most specific entry wins
+    hparams : fixed :class:`HParams`, used when ``n_search`` is 0, keyed like ``train``
+        (``'sine'``, ``'sine/vanilla'``, ``'sine/vanilla/relu'``; the most specific wins)
     n_search : random-search candidates per configuration (0: use ``hparams``)
     search_iterations : iterations of each search candidate (default: as ``train``)
     task_params : per-task overrides of the task constants (e.g. a shorter T for smoke)
@@ -107,26 +106,33 @@ class Profile:
                 raise ValueError(f"task={t!r} is not one of {tuple(TASKS)!r}")
         for what, keys in (("train", self.train), ("hparams", self.hparams)):
             for key in keys:
-                t, _, a = key.partition("/")
+                t, _, rest = key.partition("/")
+                a, _, f = rest.partition("/")
                 if t not in TASKS:
                     raise ValueError(f"{what} key {key!r}: task={t!r} is not one of {tuple(TASKS)!r}")
-                if a and a not in cells.ARCHS:
+                if (a or f) and a not in cells.ARCHS:
                     raise ValueError(f"{what} key {key!r}: arch={a!r} is not one of {cells.ARCHS!r}")
+                if f and f not in cells.ACTIVATIONS:
+                    raise ValueError(f"{what} key {key!r}: activation={f!r} is not one of {cells.ACTIVATIONS!r}")
 
     def task(self, name: str) -> Task:
         return make_task(name, **dict(self.task_params.get(name, {})))
 
-    def train_config(self, task: str, arch: str | None = None) -> TrainConfig:
-        """The training settings of ``task`` (for ``arch`` when it has its own)."""
-        if arch is not None and f"{task}/{arch}" in self.train:
-            return self.train[f"{task}/{arch}"]
-        return self.train.get(task, TrainConfig())
+    @staticmethod
+    def _lookup(table: Mapping, default, task: str, arch: str | None, activation: str | None):
+        keys = ([f"{task}/{arch}/{activation}"] if arch and activation else []) + ([f"{task}/{arch}"] if arch else [])
+        for key in keys + [task]:
+            if key in table:
+                return table[key]
+        return default
 
-    def hparams_for(self, task: str, arch: str | None = None) -> HParams:
-        """The fixed hyperparameters of ``task`` (for ``arch`` when it has its own)."""
-        if arch is not None and f"{task}/{arch}" in self.hparams:
-            return self.hparams[f"{task}/{arch}"]
-        return self.hparams.get(task, HParams())
+    def train_config(self, task: str, arch: str | None = None, activation: str | None = None) -> TrainConfig:
+        """The training settings of ``task`` (the most specific entry for ``arch``/``activation``)."""
+        return self._lookup(self.train, TrainConfig(), task, arch, activation)
+
+    def hparams_for(self, task: str, arch: str | None = None, activation: str | None = None) -> HParams:
+        """The fixed hyperparameters of ``task`` (the most specific entry for ``arch``/``activation``)."""
+        return self._lookup(self.hparams, HParams(), task, arch, activation)
 
     def with_(self, **changes) -> "Profile":
         """A copy with some fields changed (e.g. ``n_seeds=2``)."""
@@ -171,7 +177,7 @@ def _book() -> Profile:
         n_seeds=4,
         train={
             "flipflop": TrainConfig(iterations=1500, batch_size=64, optimizer="adam", log_every=20),
-            "flipflop/lstm": TrainConfig(iterations=1500, batch_size=64, optimizer="adam", log_every=20,
+            "flipflop/lstm/relu": TrainConfig(iterations=1500, batch_size=64, optimizer="adam", log_every=20,
                                          curriculum=0.5, curriculum_start=10),
             "sine": TrainConfig(iterations=3000, batch_size=32, optimizer="adam", log_every=20, curriculum=0.5,
                                 curriculum_start=20),
@@ -179,7 +185,7 @@ def _book() -> Profile:
         },
         hparams={
             "flipflop": HParams(learning_rate=1e-2, decay_rate=0.8, momentum=0.9, clip=1.0),
-            "flipflop/lstm": HParams(learning_rate=3e-3, decay_rate=0.8, momentum=0.9, clip=1.0),
+            "flipflop/lstm/relu": HParams(learning_rate=3e-3, decay_rate=0.8, momentum=0.9, clip=1.0),
             "sine": HParams(learning_rate=2e-3, decay_rate=0.9, momentum=0.9, clip=1.0),
             "sine/vanilla": HParams(learning_rate=5e-4, decay_rate=0.9, momentum=0.9, clip=1.0),
             "cdi": HParams(learning_rate=1e-2, decay_rate=0.8, momentum=0.9, clip=1.0),
@@ -193,8 +199,8 @@ def _book() -> Profile:
             "batch 32",
             "sine: Vanilla networks use a 4x smaller learning rate (5e-4) than the gated ones (2e-3); at 2e-3 and "
             "above they stay at the silent-output loss",
-            "flip-flop: LSTM networks train with a curriculum (trial length 10 -> 100 over the first half) and "
-            "learning rate 3e-3; without it 3 of 4 LSTM-relu networks diverged (at learning rates 5e-4 to 1e-2)",
+            "flip-flop: LSTM-relu networks train with a curriculum (trial length 10 -> 100 over the first half) "
+            "and learning rate 3e-3; without it most diverged (3 of 4 at 1e-2, most at 5e-4 to 5e-3)",
         ),
     )
 
@@ -264,10 +270,10 @@ def _accepted_fingerprints(task: Task, config: TrainConfig, hparams_rule) -> set
     return out
 
 
-def _hparams_rule(profile: Profile, task: str, arch: str | None = None):
+def _hparams_rule(profile: Profile, task: str, arch: str | None = None, activation: str | None = None):
     if profile.n_search:
         return {"search": profile.n_search, "search_iterations": profile.search_iterations}
-    return asdict(profile.hparams_for(task, arch))
+    return asdict(profile.hparams_for(task, arch, activation))
 
 
 # --------------------------------------------------------------------------------------
@@ -430,7 +436,7 @@ def train_group(profile: Profile, task_name: str, gid: str, rows: pd.DataFrame, 
     task = profile.task(task_name)
     r0 = rows.iloc[0]
     spec = cells.CellSpec(r0.arch, r0.activation, int(r0.units), task.n_inputs, task.n_outputs)
-    config = profile.train_config(task_name, spec.arch)
+    config = profile.train_config(task_name, spec.arch, spec.activation)
     ckpt = (lambda stage: store.checkpoint_path(root, profile.name, task_name, f"{gid}-{stage}")) if root else (lambda s: None)
     search = None
     if profile.n_search:
@@ -451,7 +457,7 @@ def train_group(profile: Profile, task_name: str, gid: str, rows: pd.DataFrame, 
             idx = [i for i in range(len(cands)) if s_l2[i] == l2]
             vl = np.array([res.valid_loss[i] for i in idx])
             if np.all(~np.isfinite(vl)):
-                best[l2] = profile.hparams_for(task_name, spec.arch)
+                best[l2] = profile.hparams_for(task_name, spec.arch, spec.activation)
             else:
                 best[l2] = cands[idx[int(np.nanargmin(vl))]]
         search = {"candidates": [{"l2": s_l2[i], "seed": s_seeds[i], "hparams": asdict(cands[i]),
@@ -460,10 +466,10 @@ def train_group(profile: Profile, task_name: str, gid: str, rows: pd.DataFrame, 
                   "best": {f"{l2:.0e}": asdict(h) for l2, h in best.items()}}
         hps = [best[l2] for l2 in rows.l2]
     else:
-        hps = [profile.hparams_for(task_name, spec.arch)] * len(rows)
+        hps = [profile.hparams_for(task_name, spec.arch, spec.activation)] * len(rows)
     res = train_population(task, spec, rows.seed.tolist(), rows.l2.tolist(), hps, config,
                            checkpoint=ckpt("final"), progress=progress, desc=gid)
-    fp = _fingerprint(task, config, _hparams_rule(profile, task_name, spec.arch))
+    fp = _fingerprint(task, config, _hparams_rule(profile, task_name, spec.arch, spec.activation))
     nets = []
     for k, (nid, r) in enumerate(rows.set_index("network_id").iterrows()):
         meta = {"network_id": nid, **{c: r[c] for c in LABELS}, "task_params": task.params(),
@@ -486,9 +492,9 @@ def _write_group(result: dict, profile: Profile, root) -> None:
 def _missing_groups(profile: Profile, task: str, root) -> dict[str, pd.DataFrame]:
     todo = {}
     for gid, rows in _group_rows(profile, task).items():
-        arch = rows.arch.iloc[0]
-        ok = _accepted_fingerprints(profile.task(task), profile.train_config(task, arch),
-                                    _hparams_rule(profile, task, arch))
+        arch, act = rows.arch.iloc[0], rows.activation.iloc[0]
+        ok = _accepted_fingerprints(profile.task(task), profile.train_config(task, arch, act),
+                                    _hparams_rule(profile, task, arch, act))
         for nid in rows.network_id:
             path = store.network_path(root, profile.name, task, nid)
             if not path.exists() or store.read_meta(path).get("fingerprint") not in ok:
