@@ -109,11 +109,11 @@ runs = topology.heteroclinic_trajectories(spec, pop.params[nid], f, n_perturbati
                                           scale=0.05, seed=seed)
 h_probe = pop.states(probe.inputs_btm)[nid]
 p = analysis.pca(h_probe, 3)
-fig = plt.figure(figsize=(10, 4.4))
-ax = fig.add_subplot(1, 2, 1, projection="3d")
+fig = plt.figure(figsize=(7.5, 12))  # one panel above the other: readable at book width
+ax = fig.add_subplot(2, 1, 1, projection="3d")
 plotting.plot_fixed_points_3d(p.project(f.h), f.n_unstable, p.project(runs), ax=ax,
                               title=f"Fig. 1e: fixed points of {nid}")
-ax2 = fig.add_subplot(1, 2, 2)
+ax2 = fig.add_subplot(2, 1, 2)
 plotting.plot_transition_matrix(topo.graphs[nid], f.outputs, f.n_unstable, ax=ax2, title="transition graph")
 fig.tight_layout()
 

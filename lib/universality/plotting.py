@@ -160,16 +160,17 @@ def _label(row) -> str:
 
 
 def plot_trajectories(trajectories: Mapping[str, np.ndarray], colors=None, fixed_points: Mapping | None = None,
-                      title: str = "", ncols: int = 4, elev: float = 20, azim: float = -60, cmap: str = "viridis"):
+                      title: str = "", ncols: int = 2, elev: float = 20, azim: float = -60, cmap: str = "viridis"):
     """One 3-D panel per network: probe trajectories ``(B, T, 3)`` projected on the top 3 PCs.
 
+    Panels are laid out ``ncols`` per row (2: readable at book width).
     ``colors``: one colour per trial (default: one per trial from ``cmap``); ``fixed_points``:
     optional ``name -> (n, 3)`` projected fixed points drawn as black crosses.
     """
     names = list(trajectories)
     ncols = min(ncols, len(names))
     nrows = int(np.ceil(len(names) / ncols))
-    fig = plt.figure(figsize=(3.3 * ncols, 3.2 * nrows))
+    fig = plt.figure(figsize=(4.0 * ncols, 3.9 * nrows))
     for i, name in enumerate(names):
         ax = fig.add_subplot(nrows, ncols, i + 1, projection="3d")
         tr = np.asarray(trajectories[name])
