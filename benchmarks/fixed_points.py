@@ -11,7 +11,9 @@ and reported on its own line.
 Networks: the book profile's trained flip-flop networks (``data/book/flipflop``, or
 ``--data``); when fewer than P are available they are reused (each copy with its own
 initial-state draw) and the output says so.  Without stored networks, ``--train``
-trains 4 quick ones (a few minutes).
+trains 4 quick ones (a few minutes).  Last, the kernel ceiling: the search's core
+matmul for one network versus P stacked in one batched matmul, i.e. the most that
+batching over networks can buy on this machine.
 
     python benchmarks/fixed_points.py [--arch vanilla --activation tanh] [--sizes 1 8 32]
                                       [--data data] [--train]
@@ -122,7 +124,37 @@ def main(argv=None):
     print()
     print("# per-network counts (P = largest):", " ".join(str(len(f)) for f in batched))
     print("# summaries:", "; ".join(sorted({f.summary() for f in batched})))
+    kernel_ceiling(spec.state_size, cfg.n_initial, max(args.sizes))
     return rows
+
+
+def kernel_ceiling(n_units, n_states, p_max, reps=300):
+    """What batching can buy at best on this machine: throughput of the search's core
+    operation (an (n_states x N) by (N x N) matmul + tanh per network) for one network
+    versus ``p_max`` networks stacked in one batched matmul, measured here."""
+    import tensorflow as tf
+
+    @tf.function
+    def chain(a, w):
+        for _ in range(20):
+            a = tf.tanh(tf.matmul(a, w) * 0.01)
+        return a
+
+    rng = np.random.default_rng(0)
+    out = {}
+    for p in (1, p_max):
+        a = tf.constant(rng.random((p, n_states, n_units), dtype=np.float32))
+        w = tf.constant(rng.random((p, n_units, n_units), dtype=np.float32))
+        chain(a, w)
+        t0 = time.perf_counter()
+        for _ in range(reps // 20):
+            chain(a, w)
+        dt = (time.perf_counter() - t0) / (reps // 20 * 20)
+        out[p] = dt / p
+        print(f"# kernel ceiling, P={p:>3}: {dt * 1e6:8.0f} us per matmul+tanh, "
+              f"{2 * p * n_states * n_units ** 2 / dt / 1e9:5.1f} GFLOP/s, {dt / p * 1e6:6.1f} us per network")
+    print(f"# batching {p_max} networks can speed the search's kernel by at most {out[1] / out[p_max]:.2f}x here "
+          "(the rest of a step is the same per-network work)")
 
 
 if __name__ == "__main__":
