@@ -116,7 +116,7 @@ fig = plotting.plot_trial(b.inputs_btm[0], b.targets_bto[0],
 # gives the linearised dynamics: stable points have all $|\lambda| < 1$, saddles some
 # unstable directions.
 #
-# Our finder (`universality.fixed_points`) runs Adam on 1,024 initial states per network
+# Our finder (`universality.fixed_points`) runs Adam on 1,024 (sine: 256) initial states per network
 # (the network's states on 64 random trials plus Gaussian noise), for all networks of one
 # architecture at once, with per-point stopping, an adaptive step and gradient clipping;
 # then a few Levenberg-Marquardt steps polish each candidate to round-off

@@ -118,18 +118,18 @@ def training_summary(profile: Profile, task: str) -> str:
     search = (f"best of {profile.n_search} random-search candidates per configuration" if profile.n_search
               else f"learning rate {hp.learning_rate:g} decaying by {hp.decay_rate:g} every "
                    f"{cfg.effective_decay_steps:g} iterations, gradient-norm clip {hp.clip:g}")
-    special = {k.split("/", 1)[1]: v for k, v in profile.hparams.items() if k.startswith(f"{task}/")}
-    if special and not profile.n_search:
-        search += " (" + "; ".join(f"{a}: learning rate {v.learning_rate:g}" for a, v in special.items()) + ")"
     cur = (f", trial length growing from {cfg.curriculum_start} steps over the first {cfg.curriculum:.0%} "
            f"of training" if cfg.curriculum else "")
-    for key, c in profile.train.items():
-        if key.startswith(f"{task}/") and c != cfg:
-            diff = [f"{k.replace('_', ' ')} {getattr(c, k)}" for k in ("iterations", "batch_size", "optimizer")
-                    if getattr(c, k) != getattr(cfg, k)]
-            if c.curriculum and (c.curriculum, c.curriculum_start) != (cfg.curriculum, cfg.curriculum_start):
-                diff.append(f"trial length growing from {c.curriculum_start} steps over the first "
-                            f"{c.curriculum:.0%} of training")
+    # entries for one architecture (or arch/activation): one parenthesis each, listing what differs
+    for key in sorted({k for k in [*profile.train, *profile.hparams] if k.startswith(f"{task}/")}):
+        c, h = profile.train.get(key, cfg), profile.hparams.get(key, hp)
+        diff = [] if profile.n_search or h.learning_rate == hp.learning_rate else [f"learning rate {h.learning_rate:g}"]
+        diff += [f"{k.replace('_', ' ')} {getattr(c, k)}" for k in ("iterations", "batch_size", "optimizer")
+                 if getattr(c, k) != getattr(cfg, k)]
+        if c.curriculum and (c.curriculum, c.curriculum_start) != (cfg.curriculum, cfg.curriculum_start):
+            diff.append(f"trial length growing from {c.curriculum_start} steps over the first "
+                        f"{c.curriculum:.0%} of training")
+        if diff:
             cur += f" ({key.split('/', 1)[1]}: " + ", ".join(diff) + ")"
     l2 = ", ".join(f"{v:g}" for v in profile.l2)
     units = ", ".join(str(u) for u in profile.units)
