@@ -173,7 +173,7 @@ def _book() -> Profile:
     return Profile(
         name="book",
         units=(64,),
-        l2=(1e-4,),
+        l2=(1e-5, 1e-4),
         n_seeds=4,
         train={
             "flipflop": TrainConfig(iterations=1500, batch_size=64, optimizer="adam", log_every=20),
@@ -495,11 +495,11 @@ def _missing_groups(profile: Profile, task: str, root) -> dict[str, pd.DataFrame
         arch, act = rows.arch.iloc[0], rows.activation.iloc[0]
         ok = _accepted_fingerprints(profile.task(task), profile.train_config(task, arch, act),
                                     _hparams_rule(profile, task, arch, act))
-        for nid in rows.network_id:
-            path = store.network_path(root, profile.name, task, nid)
-            if not path.exists() or store.read_meta(path).get("fingerprint") not in ok:
-                todo[gid] = rows
-                break
+        stale = [nid for nid in rows.network_id
+                 if not (path := store.network_path(root, profile.name, task, nid)).exists()
+                 or store.read_meta(path).get("fingerprint") not in ok]
+        if stale:  # only the missing or stale networks of the group train; the others are kept
+            todo[gid] = rows[rows.network_id.isin(stale)]
     return todo
 
 
