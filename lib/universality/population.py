@@ -173,7 +173,7 @@ def _book() -> Profile:
     return Profile(
         name="book",
         units=(64,),
-        l2=(1e-5, 1e-4),
+        l2=(1e-4,),
         n_seeds=4,
         train={
             "flipflop": TrainConfig(iterations=1500, batch_size=64, optimizer="adam", log_every=20),
