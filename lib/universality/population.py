@@ -293,6 +293,7 @@ class Population:
     table: pd.DataFrame
     params: dict[str, dict[str, np.ndarray]]
     curves: dict[str, tuple[np.ndarray, np.ndarray]]
+    _spec: cells.CellSpec | None = field(default=None, repr=False)  # set by from_stacked (no task needed)
 
     def __len__(self):
         return len(self.table)
@@ -307,7 +308,7 @@ class Population:
             mask &= self.table[k].isin(list(vals)).to_numpy()
         sub = self.table[mask]
         return Population(self.task, sub, {i: self.params[i] for i in sub.index},
-                          {i: self.curves[i] for i in sub.index})
+                          {i: self.curves[i] for i in sub.index}, _spec=self._spec)
 
     def trained(self) -> "Population":
         """Only the networks that did not diverge."""
@@ -324,15 +325,51 @@ class Population:
         table = pd.concat([self.table, other.table])
         return Population(self.task, table, {**self.params, **other.params}, {**self.curves, **other.curves})
 
-    def spec(self, network_id: str) -> cells.CellSpec:
+    @classmethod
+    def from_stacked(cls, task: Task | None, spec: cells.CellSpec, params: Mapping[str, np.ndarray],
+                     network_ids: Sequence | None = None) -> "Population":
+        """A population of P networks of one ``spec`` from stacked parameters (leading axis P).
+
+        ``network_ids`` default to ``0 .. P-1``; labels are the spec's (arch, activation,
+        units), ``seed`` the position, ``l2`` NaN; no network is marked diverged.  ``task``
+        may be None for networks that were not trained on one of the book's tasks.
+        """
+        sizes = {np.shape(v)[0] for v in params.values()}
+        if len(sizes) != 1:
+            raise ValueError(f"params have different leading (population) sizes {sorted(sizes)}")
+        p = sizes.pop()
+        ids = list(range(p)) if network_ids is None else list(network_ids)
+        if len(ids) != p or len(set(ids)) != p:
+            raise ValueError(f"network_ids has {len(ids)} entries ({len(set(ids))} distinct); expected {p} distinct")
+        table = pd.DataFrame({"network_id": ids, "task": task.name if task is not None else "", "arch": spec.arch,
+                              "activation": spec.activation, "units": spec.units, "l2": np.nan,
+                              "seed": np.arange(p), "valid_loss": np.nan, "train_loss": np.nan,
+                              "diverged": False}).set_index("network_id")
+        per = {i: {k: np.asarray(v)[j] for k, v in params.items()} for j, i in enumerate(ids)}
+        return cls(task, table, per, {i: (np.zeros(0), np.zeros(0)) for i in ids}, _spec=spec)
+
+    def spec(self, network_id) -> cells.CellSpec:
         r = self.table.loc[network_id]
-        return cells.CellSpec(r.arch, r.activation, int(r.units), self.task.n_inputs, self.task.n_outputs)
+        return self._cell_spec(r.arch, r.activation, r.units)
+
+    def _cell_spec(self, arch, activation, units) -> cells.CellSpec:
+        if self._spec is not None:
+            return self._spec
+        return cells.CellSpec(arch, activation, int(units), self.task.n_inputs, self.task.n_outputs)
 
     def groups(self) -> Iterator[tuple[cells.CellSpec, pd.DataFrame, dict[str, np.ndarray]]]:
         """(spec, rows, stacked params) for each (arch, activation, units) present."""
         for (arch, act, units), rows in self.table.groupby(["arch", "activation", "units"], sort=False):
-            spec = cells.CellSpec(arch, act, int(units), self.task.n_inputs, self.task.n_outputs)
-            yield spec, rows, cells.stack_params([self.params[i] for i in rows.index])
+            yield self._cell_spec(arch, act, units), rows, cells.stack_params([self.params[i] for i in rows.index])
+
+    def spec_groups(self) -> list[tuple[cells.CellSpec, list, dict[str, np.ndarray]]]:
+        """``(spec, network_ids, stacked params)`` per group of the networks that did not
+        diverge: what the per-network analyses (fixed points, topology, linearisation) batch
+        over.  Raises ``ValueError`` when no such network is left."""
+        pop = self.select(diverged=False) if "diverged" in self.table.columns else self
+        if len(pop.table) == 0:
+            raise ValueError("the population is empty (or every network diverged): nothing to analyse")
+        return [(spec, list(rows.index), params) for spec, rows, params in pop.groups()]
 
     def states(self, inputs_btm: np.ndarray) -> dict[str, np.ndarray]:
         """Run every network on the same inputs: network_id -> states (B, T, S)."""
