@@ -129,13 +129,61 @@ fig = plotting.plot_trial(b.inputs_btm[0], b.targets_bto[0],
 #
 # **Topology.** Flip-flop: from every fixed point, 100 random perturbations of norm 0.05
 # run under the autonomous dynamics until they settle; the fraction that ends at each
-# stable point gives a transition-probability matrix, its rows and columns ordered by the
-# sign pattern of the fixed point's readout so that matrices of different networks are
-# comparable (networks with a fixed-point count other than the modal one are set aside).
-# Sine and CDI: nearest-neighbour graphs over the input-dependent fixed points (one per
-# frequency; 10 evenly spaced along each context's line attractor). Networks are compared
-# by the Euclidean distance between their matrices.
+# stable point gives a transition-probability matrix (Section 3.1). Comparing two
+# networks' matrices entry by entry needs row $i$ to mean the same fixed point in both.
+# The paper orders the points "lexicographically ... based on the RNN readout" and sets
+# aside networks whose number of points differs from the modal one. Sorting by a rounded
+# readout does not line saddles up: a saddle's readout is near 0 on the channels it sits
+# between and varies by about 0.2 from network to network, so the rounding scrambles their
+# order. The book therefore gives every fixed point of a K-bit network a **label**, one of
+# the $3^K$ positions $t \in \{-1, 0, +1\}^K$ of the cube (corners, edge midpoints, face
+# centres, the centre), and the rows and columns of the compared $3^K \times 3^K$ matrix
+# are these positions; a position a network has no point for is an empty row, so every
+# network whose fixed points were found is compared. Two principles assign the labels
+# (`universality.topology.alignment`):
 #
+# * **by position** (the book's default): each point goes to the position nearest its
+#   readout, one point per position, by a minimum-cost assignment
+#   $\min \sum_i \|y_i - t_{(i)}\|^2$. This is the paper's own principle -- the readout
+#   decides -- without the rounding;
+# * **by routing**: a stable point takes its corner's sign pattern; a saddle takes the
+#   smallest sub-cube containing the corners its perturbations reach (an edge saddle that
+#   sends runs to two neighbouring corners is that edge). This labels a point by what it
+#   does rather than where it reads out; two points claiming one label keep the one whose
+#   number of unstable dimensions matches the sub-cube's dimension.
+#
+# The paper's own procedure (rounded readout order, modal-count networks only) is computed
+# beside them. The columns are always "the run ended at this corner". Which principle is
+# used can change a verdict, so every page reports all three, and the claims page judges
+# the topology claims under each. Known answers in the tests: a network with its fixed
+# points shuffled is at distance 0 from itself under all three; a network missing one edge
+# saddle is at distance $\sqrt{0.5}$ (one row (0.5, 0.5) gone); one whose two opposite
+# corners swap roles is far.
+#
+# Sine and CDI: nearest-neighbour graphs over the input-dependent fixed points. Sine: one
+# row per command frequency, in order (the lowest-q point of that frequency; a frequency
+# without a point is an empty row). CDI: per context, the slow points on the line
+# (leading $|\lambda| \le 1.05$) sorted by readout fill 10 slots evenly along it; a line
+# with fewer points leaves slots empty. Networks are compared by the Euclidean distance
+# between their matrices.
+#
+# **Statistics.** "Clusters by architecture" is read as a number: the leave-one-out
+# nearest-neighbour accuracy of the label under a distance matrix, against its exact
+# permutation chance level, with a permutation p-value. When a network has several
+# equally near neighbours (topology distances take few distinct values), the credit is
+# shared among them (the accuracy is averaged over tied neighbours), so the result does
+# not depend on the order of the networks. Each test is run on the paper's MDS panel
+# subset (architectures among tanh networks, activations among Vanilla networks) and on
+# every network. Fig. 1f's comparison of topology with geometry uses the separation
+# ratio, mean distance between classes over mean distance within them (1: no separation),
+# of both matrices, with a bootstrap interval of the difference.
+#
+# **Quality criterion.** A network has learned its task when its validation error, divided
+# by the error of the silent output (a network that always outputs 0), is at most 0.01
+# (flip-flop, CDI) or 0.1 (sine, whose 500-step oscillation drifts in phase with any error
+# in frequency); networks that miss it are left out of every analysis and counted on each
+# page (`universality.quality`).
+
 # ## Representational geometry
 #
 # **SVCCA** {cite:p}`raghu2017svcca`: centre each network's states (samples x units), keep

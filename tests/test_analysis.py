@@ -96,8 +96,8 @@ def test_clustering_table_separated_versus_shuffled(rng):
     da = xr.DataArray(d, dims=("network", "network_2"),
                       coords={"arch": ("network", labels), "activation": ("network", shuffled)})
     t = analysis.clustering_table({"toy": da}, n_permutations=200, seed=0)
-    assert t.loc[("toy", "arch"), "nn_accuracy"] == 1.0 and t.loc[("toy", "arch"), "p_value"] < 0.01
-    assert t.loc[("toy", "activation"), "p_value"] > 0.05
+    assert t.loc[("toy", "arch", "all"), "nn_accuracy"] == 1.0 and t.loc[("toy", "arch", "all"), "p_value"] < 0.01
+    assert t.loc[("toy", "activation", "all"), "p_value"] > 0.05
 
 
 # ---------------------------------------------------------------------------- caches
@@ -126,21 +126,23 @@ def test_fixed_point_cache_round_trip_and_key(tmp_path):
     assert len(changed["tanh2d-1"]) == 1 and len(changed["tanh2d-0"]) == len(first["tanh2d-0"])
 
 
-def test_topology_cache_round_trip(tmp_path):
+def test_transition_cache_round_trip_and_key(tmp_path):
     from universality import topology
 
     pop = _tanh2d_population(2)
     cfg = fp.FixedPointConfig(n_initial=256, noise_scale=0.5, max_iters=400)
     fps = analysis.fixed_points(pop, cfg, root=tmp_path)
     tcfg = topology.TopologyConfig(n_perturbations=20)
-    a = analysis.flipflop_topology(pop, fps, tcfg, root=tmp_path, fp_config=cfg)
-    b = analysis.flipflop_topology(pop, fps, tcfg, root=tmp_path, fp_config=cfg)
-    assert len(list((tmp_path / "_cache" / "topology").glob("*.npz"))) == 1
-    assert a.modal_count == b.modal_count == len(fps["tanh2d-0"]) and a.set_aside == b.set_aside == []
-    for nid in a.graphs:
-        np.testing.assert_array_equal(a.graphs[nid], b.graphs[nid])
-        np.testing.assert_array_equal(a.fixed_points[nid].h, b.fixed_points[nid].h)
-    np.testing.assert_array_equal(a.distances.values, b.distances.values)
+    a = analysis.transitions_of(pop, fps, tcfg, root=tmp_path)
+    b = analysis.transitions_of(pop, fps, tcfg, root=tmp_path)
+    assert len(list((tmp_path / "_cache" / "transitions").glob("*.npz"))) == 1
+    direct = topology.transition_matrices(pop, fps, config=tcfg, progress=False)
+    for nid in fps:
+        np.testing.assert_array_equal(a[nid], b[nid])
+        np.testing.assert_array_equal(a[nid], direct[nid])
+    # other settings (negative control): a new key
+    analysis.transitions_of(pop, fps, topology.TopologyConfig(n_perturbations=10), root=tmp_path)
+    assert len(list((tmp_path / "_cache" / "transitions").glob("*.npz"))) == 2
 
 
 # ---------------------------------------------------------------------------- control populations

@@ -1,6 +1,4 @@
-"""MDS (known configurations, determinism, labels) and clustering statistics."""
-
-import itertools
+"""MDS: known configurations, determinism, labels, bad inputs."""
 
 import numpy as np
 import pandas as pd
@@ -9,13 +7,7 @@ import scipy.linalg as sla
 from threadpoolctl import threadpool_limits
 from scipy.spatial.distance import cdist
 
-from universality.embedding import (
-    ClusterStats,
-    cluster_stats,
-    mds,
-    nearest_neighbours,
-    permutation_chance,
-)
+from universality.embedding import mds
 from universality.similarity import pairwise_distances
 
 
@@ -97,76 +89,6 @@ def test_mds_keeps_the_matrix_labels():
     assert "arch_2" not in y.coords and "network_2" not in y.coords
 
 
-# ----------------------------------------------------------------------------- statistics
-
-
-def test_well_separated_clusters_give_perfect_accuracy_and_tiny_p():
-    rng = np.random.default_rng(0)
-    d, labels = clusters(rng)
-    st = cluster_stats(d, labels, n_permutations=499, seed=1)
-    assert isinstance(st, ClusterStats)
-    assert st.accuracy == 1.0
-    assert st.chance == pytest.approx(3 * 20 * 19 / (60 * 59))
-    assert st.p_value == pytest.approx(1 / 500)
-    assert st.silhouette > 0.8
-    assert (st.n_permutations, st.n_classes, st.n) == (499, 3, 60)
-
-
-def test_shuffled_labels_are_at_chance_with_large_p():
-    rng = np.random.default_rng(1)
-    d, labels = clusters(rng)
-    accs, ps, sils = [], [], []
-    for seed in range(30):
-        shuffled = np.random.default_rng(100 + seed).permutation(labels)
-        st = cluster_stats(d, shuffled, n_permutations=199, seed=seed)
-        accs.append(st.accuracy), ps.append(st.p_value), sils.append(st.silhouette)
-    # the accuracy of one shuffle has sd ~0.074 here, so the mean of 30 has se ~0.014
-    assert abs(np.mean(accs) - st.chance) < 0.05
-    assert np.median(ps) > 0.2 and np.mean(np.array(ps) < 0.05) <= 0.2
-    assert max(sils) < 0.1
-
-
-def test_chance_is_the_exact_mean_over_all_label_permutations():
-    rng = np.random.default_rng(3)
-    pts = rng.standard_normal((7, 2))
-    d = cdist(pts, pts)
-    labels = np.array([0, 0, 0, 1, 1, 1, 1])
-    nn = [min((j for j in range(7) if j != i), key=lambda j: d[i, j]) for i in range(7)]
-    accs = [
-        np.mean([labels[list(p)][nn[i]] == labels[list(p)][i] for i in range(7)])
-        for p in itertools.permutations(range(7))
-    ]
-    assert list(nearest_neighbours(d)) == nn
-    assert permutation_chance(labels) == pytest.approx(np.mean(accs), abs=1e-12)
-    assert permutation_chance(labels) == pytest.approx((3 * 2 + 4 * 3) / 42, abs=1e-12)
-    assert permutation_chance(labels) < np.sum((np.bincount(labels) / 7) ** 2)
-
-
-def test_p_value_agrees_with_an_independent_permutation_test():
-    rng = np.random.default_rng(5)
-    d, labels = clusters(rng, sizes=(15, 15), spread=3.0, separation=1.0)  # weak clusters
-    st = cluster_stats(d, labels, n_permutations=4000, seed=0)
-    nn = np.argmin(d + np.diag(np.full(len(d), np.inf)), axis=1)
-    other = np.random.default_rng(12345)
-    perm_acc = np.array([np.mean((p := other.permutation(labels))[nn] == p) for _ in range(4000)])
-    p_indep = (1 + np.sum(perm_acc >= st.accuracy)) / 4001
-    assert 0.002 < st.p_value < 0.9  # not a trivial extreme
-    assert abs(st.p_value - p_indep) < 0.03
-    assert st.p_value * 4001 == pytest.approx(round(st.p_value * 4001))  # (1 + count)/(1 + n)
-    again = cluster_stats(d, labels, n_permutations=4000, seed=0)
-    assert again == st
-
-
-def test_labels_by_coordinate_name():
-    rng = np.random.default_rng(6)
-    reps = [rng.standard_normal((80, 6)) @ rng.standard_normal((6, 10)) for _ in range(6)]
-    labels = pd.DataFrame({"arch": ["gru"] * 3 + ["lstm"] * 3, "seed": range(6)})
-    d = pairwise_distances(reps, "svcca", labels=labels, progress=False)
-    assert cluster_stats(d, "arch", n_permutations=50) == cluster_stats(
-        d.values, labels["arch"].to_numpy(), n_permutations=50
-    )
-
-
 # ------------------------------------------------------------------------------- validation
 
 
@@ -179,11 +101,9 @@ def test_bad_inputs_raise_with_the_parameter_named():
     asym[0, 1] += 0.5
     with pytest.raises(ValueError, match=r"distances is not symmetric"):
         mds(asym)
-    with pytest.raises(ValueError, match=r"distances is not symmetric"):
-        cluster_stats(asym, labels)
     diag = d + np.eye(10)
     with pytest.raises(ValueError, match=r"distances has a non-zero diagonal"):
-        cluster_stats(diag, labels)
+        mds(diag)
     nan = d.copy()
     nan[2, 3] = nan[3, 2] = np.nan
     with pytest.raises(ValueError, match=r"distances contains NaN"):
@@ -194,13 +114,3 @@ def test_bad_inputs_raise_with_the_parameter_named():
         mds(np.zeros((10, 10)))
     with pytest.raises(ValueError, match=r"n_components=10 must be at most P - 1 = 9"):
         mds(d, n_components=10)
-    with pytest.raises(ValueError, match=r"labels has shape \(9,\); expected \(10,\)"):
-        cluster_stats(d, labels[:9])
-    with pytest.raises(ValueError, match=r"labels has a single class"):
-        cluster_stats(d, np.zeros(10, dtype=int))
-    with pytest.raises(ValueError, match=r"labels='arch' names no coordinate"):
-        cluster_stats(d, "arch")
-    with pytest.raises(ValueError, match=r"n_permutations=0 must be an integer >= 1"):
-        cluster_stats(d, labels, n_permutations=0)
-    with pytest.raises(ValueError, match=r"seed=1.5 must be an integer"):
-        cluster_stats(d, labels, seed=1.5)

@@ -126,22 +126,15 @@ def test_cdi_integration_on_a_population_pair():
     params["b"][0] = 0.1  # relu active
     params["W_out"][0] = np.array([[1.0], [0.0], [0.0]])
 
-    class Pop:  # the minimal population interface: task, table, groups()
-        def __init__(self):
-            self.task = task
-            self.table = pd.DataFrame({"arch": ["vanilla"], "diverged": [False]}, index=["v"])
+    from universality.population import Population
 
-        def select(self, **kw):
-            return self
-
-        def groups(self):
-            yield spec, self.table, params
+    pop = Population.from_stacked(task, spec, params, ["v"])
 
     h = np.array([[5.0, 0.2, 0.2], [7.0, 0.2, 0.2]])
     jh, jx = (np.asarray(a)[0] for a in cells.jacobians(spec, params, h[None].astype(np.float32),
                                                         np.zeros((1, 2, 4), np.float32)))
     f = fp.FixedPoints.build(h, np.zeros(2), np.zeros((2, 4)), [0, 1], jh, jx)
-    df = linear.cdi_integration(Pop(), {"v": f})
+    df = linear.cdi_integration(pop, {"v": f})
     r0 = df[df.condition == 0]
     np.testing.assert_allclose(r0.response, 1.0, atol=1e-6)  # perfect integration, any k
     assert r0.k.tolist() == [1, 2, 3] and (r0.arch == "vanilla").all()

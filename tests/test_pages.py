@@ -36,5 +36,33 @@ def test_a_page_stops_at_its_check_cell(tmp_path):
     with pytest.raises(pm.PapermillExecutionError) as err:
         run_page("numbers", tmp_path / "out.ipynb", {"profile": "smoke", "tasks": ["flipflop", "parity"]},
                  cwd=tmp_path, progress=False)
-    assert "tasks contains 'parity'" in str(err.value)
+    assert "tasks=['flipflop', 'parity'] contains 'parity'" in str(err.value)
     assert err.value.exec_count == 4  # the imports, the parameters, the injected parameters, the check
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: pages.check_one_of("example_arch", "transformer", ("gru", "lstm")),
+     r"example_arch='transformer' is not one of \('gru', 'lstm'\)"),
+    (lambda: pages.check_subset("archs", ["gru", "mlp"], ("gru", "lstm")),
+     r"archs=\['gru', 'mlp'\] contains 'mlp', which is not one of"),
+    (lambda: pages.check_subset("archs", "gru", ("gru",)), r"archs='gru' must be a list"),
+    (lambda: pages.check_int("n_bits", 0, 1), r"n_bits=0 must be an integer >= 1"),
+    (lambda: pages.check_int("n_seeds", 1.5, 0), r"n_seeds=1.5 must be an integer >= 0"),
+    (lambda: pages.check_number("p_flip", 1.5, 0, 1), r"p_flip=1.5 must be a finite number in \(0, 1\]"),
+    (lambda: pages.check_number("noise_std", -1, 0, None, low_inclusive=True),
+     r"noise_std=-1 must be a finite number in \[0, inf\)"),
+])
+def test_page_checks_name_the_page_parameter(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_page_profile_renames_the_store_for_other_sizes_l2_and_task_constants():
+    book = pages.page_profile("book", "flipflop")
+    assert book.name == "book"
+    assert pages.page_profile("book", "flipflop", units=[128]).name == "book-units128"
+    assert pages.page_profile("book", "flipflop", l2=[1e-3]).name == "book-l2_0.001"
+    assert pages.page_profile("book", "flipflop", {"n_bits": 2, "p_flip": 0.1}).name == "book-n_bits2-p_flip0.1"
+    assert pages.page_profile("book", "flipflop", units=list(book.units)).name == "book"  # unchanged: no rename
+    sub = pages.page_profile("book", "flipflop", archs=["gru"], n_seeds=1)
+    assert sub.name == "book" and sub.archs == ("gru",) and sub.n_seeds == 1

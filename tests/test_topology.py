@@ -7,6 +7,7 @@ import pytest
 from universality import cells, store
 from universality import fixed_points as fp
 from universality import topology as tp
+from universality.topology import alignment as al
 
 DATA = Path(__file__).parent / "data"
 
@@ -43,27 +44,48 @@ def test_modal_count():
         tp.modal_count({})
 
 
+def _population(spec, params):
+    from universality.population import Population
+
+    return Population.from_stacked(None, spec, params)
+
+
 def test_transition_matrix_of_tanh_network_known_answer():
     """4 stable corners (self-loops), 4 saddles to their 2 neighbouring corners, and the
     unstable node at the centre to all 4 corners."""
     spec, params, f = _tanh2d()
     cfg = tp.TopologyConfig(n_perturbations=100, perturbation_scale=0.02)
-    (mat, ordered), = tp.transition_matrices((spec, params), {0: f}, config=cfg, progress=False).values()
+    (mat,) = tp.transition_matrices(_population(spec, params), {0: f}, config=cfg, progress=False).values()
     assert mat.shape == (9, 9)
     np.testing.assert_allclose(mat.sum(axis=1), 1.0)
-    assert np.all(np.diff(np.round(ordered.outputs[:, 0], 1)) >= 0)  # readout order
-    stable = np.flatnonzero(ordered.is_stable)
+    stable = np.flatnonzero(f.is_stable)
     assert len(stable) == 4
     np.testing.assert_array_equal(mat[stable][:, stable], np.eye(4))
-    assert np.all(mat[:, ~ordered.is_stable] == 0)  # runs only end at stable points
-    for i in np.flatnonzero(ordered.n_unstable == 1):
+    assert np.all(mat[:, ~f.is_stable] == 0)  # runs only end at stable points
+    for i in np.flatnonzero(f.n_unstable == 1):
         dest = np.flatnonzero(mat[i])
         assert len(dest) == 2 and np.all(np.abs(mat[i, dest] - 0.5) < 0.2), mat[i]
         # the two corners adjacent to the saddle: the nearest stable points
-        d = np.linalg.norm(ordered.h[stable] - ordered.h[i], axis=1)
+        d = np.linalg.norm(f.h[stable] - f.h[i], axis=1)
         assert set(dest) == set(stable[np.argsort(d)[:2]])
-    (centre,) = np.flatnonzero(ordered.n_unstable == 2)
+    (centre,) = np.flatnonzero(f.n_unstable == 2)
     assert np.count_nonzero(mat[centre]) == 4 and mat[centre].max() < 0.5
+
+
+def test_transition_matrix_does_not_depend_on_the_order_of_the_points():
+    """Perturbation draws are keyed by each point's canonical rank: shuffling the fixed
+    points shuffles the matrix's rows and columns alike, and changes nothing else."""
+    spec, params, f = _tanh2d()
+    cfg = tp.TopologyConfig(n_perturbations=60, perturbation_scale=0.02)
+    pop = _population(spec, params)
+    (mat,) = tp.transition_matrices(pop, {0: f}, config=cfg, progress=False).values()
+    perm = np.random.default_rng(4).permutation(len(f))
+    (shuffled,) = tp.transition_matrices(pop, {0: f[perm]}, config=cfg, progress=False).values()
+    np.testing.assert_array_equal(shuffled, mat[np.ix_(perm, perm)])
+    # negative control: another seed draws other directions (the test above can fail)
+    (other,) = tp.transition_matrices(pop, {0: f}, config=tp.TopologyConfig(60, 0.02, seed=9),
+                                      progress=False).values()
+    assert not np.array_equal(other, mat)
 
 
 def test_heteroclinic_trajectories_leave_saddles_for_stable_points():
@@ -84,8 +106,10 @@ def test_knn_adjacency_known_answer():
     a2 = tp.knn_adjacency(x, k=2)
     np.testing.assert_array_equal(a2.sum(axis=1), 2)
     assert a2[3, 1] == 1 and a2[3, 0] == 0
-    with pytest.raises(ValueError, match="k=4 must be in"):
-        tp.knn_adjacency(x, k=4)
+    np.testing.assert_array_equal(tp.knn_adjacency(x, k=4), 1 - np.eye(4))  # k >= n: every other point
+    assert tp.knn_adjacency(x[:1]).shape == (1, 1) and not tp.knn_adjacency(x[:1]).any()
+    with pytest.raises(ValueError, match="k=0 must be a positive integer"):
+        tp.knn_adjacency(x, k=0)
 
 
 def _line_points(n_per_context, rng, c=2, s=3):
@@ -103,21 +127,35 @@ def _line_points(n_per_context, rng, c=2, s=3):
 
 def test_cdi_graph_evenly_spaced_along_readout(rng):
     f = _line_points(21, rng)
-    adj, chosen = tp.cdi_graph(f, 2, n_points=5, k=1)
-    assert adj.shape == (2, 5, 5)
-    np.testing.assert_allclose(chosen.outputs[:5, 0], [-1, -0.5, 0, 0.5, 1])
+    adj, index = tp.cdi_graph(f, 2, n_points=5, k=1)
+    assert adj.shape == (2, 5, 5) and index.shape == (10,)
+    np.testing.assert_allclose(f.outputs[index[:5], 0], [-1, -0.5, 0, 0.5, 1])
     # evenly spaced points on a line: each point's nearest neighbour is the next one along it
     assert adj[0, 0, 1] == 1 and adj[0, 4, 3] == 1
-    assert tp.cdi_graph(f, 2, n_points=30) is None  # too few points: set aside
 
 
-def test_sine_graph_one_point_per_condition(rng):
+def test_cdi_graph_with_few_points_leaves_slots_empty(rng):
+    """A line with fewer points than slots is still compared: its points spread over the
+    slots in readout order, the other slots are empty rows."""
+    f = _line_points(3, rng)
+    adj, index = tp.cdi_graph(f, 2, n_points=5, k=1)
+    assert adj.shape == (2, 5, 5)
+    assert (index[:5] >= 0).tolist() == [True, False, True, False, True]  # slots 0, 2, 4
+    np.testing.assert_allclose(f.outputs[index[[0, 2, 4]], 0], [-1, 0, 1])
+    assert not adj[0, 1].any() and not adj[0, :, 1].any()  # empty slot: empty row and column
+    assert adj[0, 0, 2] == 1 and adj[0, 4, 2] == 1
+    assert tp.graphs.line_slots(1, 5)[1].tolist() == [2] and len(tp.graphs.line_slots(0, 5)[0]) == 0
+
+
+def test_sine_graph_one_point_per_condition_and_empty_rows(rng):
     f = _line_points(4, rng, c=3)
-    adj, chosen = tp.sine_graph(f, 3)
-    assert adj.shape == (3, 3) and chosen.condition.tolist() == [0, 1, 2]
+    adj, index = tp.sine_graph(f, 3)
+    assert adj.shape == (3, 3) and f.condition[index].tolist() == [0, 1, 2]
     for c in range(3):
-        assert chosen.q[c] == f.q[f.condition == c].min()
-    assert tp.sine_graph(f, 4) is None  # condition 3 has no fixed point
+        assert f.q[index[c]] == f.q[f.condition == c].min()
+    adj4, index4 = tp.sine_graph(f, 4)  # condition 3 has no fixed point: an empty row
+    assert index4[3] == -1 and not adj4[3].any() and not adj4[:, 3].any()
+    np.testing.assert_array_equal(adj4[:3, :3], adj)
 
 
 def test_graph_distances_labelled_and_exact():
@@ -132,24 +170,6 @@ def test_graph_distances_labelled_and_exact():
     np.testing.assert_allclose(d.values, [[0, np.sqrt(3), 0], [np.sqrt(3), 0, np.sqrt(3)], [0, np.sqrt(3), 0]])
     with pytest.raises(ValueError, match="graphs have different shapes"):
         tp.graph_distances({"a": np.eye(3), "b": np.eye(2)})
-
-
-def test_flipflop_topology_sets_aside_non_modal_networks():
-    spec, params, _ = _tanh2d(p=3)
-    params["W_h"][2] *= 0.5  # a contracting network: one fixed point
-    states = np.random.default_rng(1).uniform(-1.3, 1.3, (3, 300, 2))
-    cfg = fp.FixedPointConfig(n_initial=300, noise_scale=0.0, max_iters=400)
-    fps = dict(enumerate(fp.find_cell_fixed_points(spec, params, np.zeros((1, 1)), states, cfg)))
-    topo = tp.flipflop_topology((spec, params), fps, progress=False)
-    assert topo.counts.to_dict() == {0: 9, 1: 9, 2: 1}
-    assert topo.modal_count == 9 and topo.set_aside == [2]
-    assert abs(topo.fraction_modal - 2 / 3) < 1e-12
-    assert topo.distances.shape == (2, 2)
-    # the same network twice (different perturbation draws): near, relative to a graph's size
-    assert topo.distances.values[0, 1] < 0.2 * np.linalg.norm(topo.graphs[0])
-    assert np.abs(topo.graphs[0] - topo.graphs[1]).max() < 0.2
-    with pytest.raises(ValueError, match=r"1 network\(s\) are not in the population: \['n0'\]"):
-        tp.flipflop_topology((spec, params), {"n0": fps[0]}, progress=False)
 
 
 def test_topology_config_validation():
@@ -170,29 +190,36 @@ def test_command_line_reports_modal_fraction(tmp_path, capsys):
     meta = {"task": "flipflop", "arch": "vanilla", "activation": "tanh", "units": 16, "l2": 1e-4, "seed": 0,
             "valid_loss": 0.1, "train_loss": 0.1, "diverged": False, "hparams": {"learning_rate": 0.01}}
     store.save_network(store.network_path(tmp_path, "smoke", "flipflop", nid), p, meta, np.zeros(1), np.ones(1))
-    assert tp.main(["--profile", "smoke", "--task", "flipflop", "--data", str(tmp_path), "--n-initial", "64",
-                    "--quiet"]) == 0
-    out = capsys.readouterr().out
-    assert f"{nid}: " in out
-    assert "modal fixed-point count: " in out and "networks with the modal count: 1/1 = 100.0%" in out
-    assert "stable fixed points per network (count: networks): " in out
     from universality import cli
 
     assert cli.main(["fixed-points", "--profile", "smoke", "--task", "flipflop", "--data", str(tmp_path),
                      "--n-initial", "64", "--quiet"]) == 0
-    assert capsys.readouterr().out == out  # the project's command runs the same analysis
+    out = capsys.readouterr().out
+    assert f"{nid}: " in out
+    assert "modal fixed-point count: " in out and "networks with the modal count: 1/1 = 100.0%" in out
+    assert "stable fixed points per network (count: networks): " in out
 
 
 def test_trained_flipflop_transition_graph(book_flipflop):
-    """Stable points keep their perturbations; every unstable point has >= 2 out-edges."""
+    """Stable points keep their perturbations; every unstable point has >= 2 out-edges; the
+    aligned graph of a tanh network is near the perfect cube's."""
     pop = book_flipflop
     sub = pop.select(arch="vanilla", activation="tanh")
     sub = sub.select(seed=[int(sub.table.seed.min())])
     fps = fp.find_population_fixed_points(sub, pop.task, progress=False)
-    topo = tp.flipflop_topology(sub, fps, tp.TopologyConfig(n_perturbations=50), progress=False)
-    (mat,) = topo.graphs.values()
-    (f,) = topo.fixed_points.values()
+    mats = tp.transition_matrices(sub, fps, config=tp.TopologyConfig(n_perturbations=50), progress=False)
+    (mat,) = mats.values()
+    (f,) = fps.values()
     st = f.is_stable
     np.testing.assert_array_equal(mat[st][:, st], np.eye(int(st.sum())))
     assert np.all(np.count_nonzero(mat[~st], axis=1) >= 2)
     assert np.all(np.count_nonzero(mat[f.n_unstable == 1], axis=1) == 2)
+    topo = tp.flipflop_topology(fps, mats, "position", labels=sub.table)
+    assert tp.distance_to_ideal(topo).iloc[0] < 1.0
+    # shuffling the fixed points (search and transitions recomputed) changes no row
+    perm = np.random.default_rng(0).permutation(len(f))
+    nid = next(iter(fps))
+    shuffled = {nid: f[perm]}
+    mats2 = tp.transition_matrices(sub, shuffled, config=tp.TopologyConfig(n_perturbations=50), progress=False)
+    again = tp.flipflop_topology(shuffled, mats2, "position", labels=sub.table)
+    np.testing.assert_array_equal(again.graphs[nid], topo.graphs[nid])

@@ -19,10 +19,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from . import embedding, similarity
+from . import similarity
+from .statistics import clustering_table, subset
 
-__all__ = ["LABEL_COLUMNS", "hidden", "representations", "PCA", "pca", "geometry", "clustering_table",
-           "labels_of"]
+__all__ = ["LABEL_COLUMNS", "hidden", "representations", "PCA", "pca", "geometry", "clustering_table", "subset",
+           "labels_of", "population_key", "cache_key", "fixed_points", "transitions_of", "topology_of", "group_mean_distances"]
 
 LABEL_COLUMNS = ("arch", "activation", "units", "l2", "seed")
 
@@ -81,44 +82,20 @@ def geometry(population, inputs_btm: np.ndarray, metrics: Sequence[str] = ("svcc
                                              progress=progress) for m in metrics}
 
 
-def subset(distances: xr.DataArray, **labels) -> xr.DataArray:
-    """The sub-matrix of the networks whose labels match (``arch='vanilla'``, ...)."""
-    mask = np.ones(distances.sizes["network"], bool)
-    for k, v in labels.items():
-        vals = v if isinstance(v, (list, tuple, set, np.ndarray)) else [v]
-        mask &= np.isin(distances.coords[k].values, list(vals))
-    return distances.isel(network=mask, network_2=mask)
-
-
-def clustering_table(distances: Mapping[str, xr.DataArray], by: Sequence[str] = ("arch", "activation"),
-                     n_permutations: int = 1000, seed: int = 0) -> pd.DataFrame:
-    """Leave-one-out nearest-neighbour accuracy, chance, permutation p and silhouette of
-    each label in ``by`` under each distance matrix (rows: distance x label)."""
-    rows = []
-    for name, d in distances.items():
-        for label in by:
-            if d.sizes["network"] < 3 or len(set(d.coords[label].values)) < 2:
-                continue
-            st = embedding.cluster_stats(d, label, n_permutations=n_permutations, seed=seed)
-            rows.append({"distance": name, "label": label, "networks": st.n, "classes": st.n_classes,
-                         "nn_accuracy": st.accuracy, "chance": st.chance, "p_value": st.p_value,
-                         "silhouette": st.silhouette})
-    return pd.DataFrame(rows).set_index(["distance", "label"])
-
-
 # --------------------------------------------------------------------------------------
 # Fixed points, cached: the figure pages and the numbers page share one search
 # --------------------------------------------------------------------------------------
 
 
-def _population_key(population, config) -> str:
+def population_key(population, config) -> str:
     import hashlib
     import json
     from dataclasses import asdict
 
     h = hashlib.sha256()
     h.update(json.dumps({"task": population.task.name, "task_params": population.task.params(),
-                         "config": asdict(config)}, sort_keys=True, default=str).encode())
+                         "config": asdict(config) if config is not None else None}, sort_keys=True,
+                        default=str).encode())
     for nid in sorted(population.table.index):
         h.update(nid.encode())
         for name in sorted(population.params[nid]):
@@ -157,7 +134,7 @@ def _linearise(population, compact: Mapping) -> dict:
     from . import fixed_points as fp
 
     out = {}
-    for spec, ids, params in fp._groups(population):
+    for spec, ids, params in population.spec_groups():
         for j, nid in enumerate(ids):
             if nid not in compact:
                 continue
@@ -193,7 +170,7 @@ def fixed_points(population, config=None, cache: bool = True, root=None, progres
 
     config = fp.task_config(population.task.name) if config is None else config
     path = Path(root or DEFAULT_ROOT) / "_cache" / "fixed_points" / \
-        f"{population.task.name}-{_population_key(population, config)}.npz"
+        f"{population.task.name}-{population_key(population, config)}.npz"
     if cache and path.exists():
         compact = _load_compact(path)
     else:
@@ -205,45 +182,79 @@ def fixed_points(population, config=None, cache: bool = True, root=None, progres
     return _linearise(population, compact)
 
 
-def flipflop_topology(population, fps: Mapping, config=None, cache: bool = True, root=None,
-                      fp_config=None, progress: bool = False):
-    """:func:`universality.topology.flipflop_topology`, its transition matrices cached on
-    disk like :func:`fixed_points` (keyed by the networks, the fixed-point search settings
-    ``fp_config`` that produced ``fps`` and the topology settings)."""
+def cache_key(*parts) -> str:
+    """A short hash of JSON-able parts (the one way cache files are named)."""
+    import hashlib
     import json
+
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def _fps_key(fps: Mapping) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for nid in sorted(fps, key=str):
+        h.update(str(nid).encode())
+        h.update(np.ascontiguousarray(fps[nid].h, np.float64).tobytes())
+    return h.hexdigest()[:20]
+
+
+def transitions_of(population, fps: Mapping, config=None, cache: bool = True, root=None,
+                   progress: bool = False) -> dict:
+    """Flip-flop transition matrices (``network_id -> (n, n)``, each network's own point
+    order; :func:`universality.topology.transition_matrices`), cached on disk under
+    ``<root>/_cache/transitions/`` keyed by the networks' weights, their fixed points and
+    the topology settings ``config``."""
     from dataclasses import asdict
     from pathlib import Path
 
-    import hashlib
-
-    from . import fixed_points as fp
     from . import topology
     from .store import DEFAULT_ROOT, atomic_savez
 
     config = topology.TopologyConfig() if config is None else config
-    if not cache:
-        return topology.flipflop_topology(population, fps, config, progress=progress)
-    fp_config = fp.task_config(population.task.name) if fp_config is None else fp_config
-    key = hashlib.sha256((_population_key(population, fp_config) + json.dumps(asdict(config), sort_keys=True)
-                          + json.dumps(sorted(fps))).encode()).hexdigest()[:20]
-    path = Path(root or DEFAULT_ROOT) / "_cache" / "topology" / f"{population.task.name}-{key}.npz"
-    if not path.exists():
-        topo = topology.flipflop_topology(population, fps, config, progress=progress)
-        ids = list(topo.graphs)
-        arrays = {"network_ids": np.array(ids, dtype=str)}
-        arrays.update({f"graph/{i}": topo.graphs[nid] for i, nid in enumerate(ids)})
-        path.parent.mkdir(parents=True, exist_ok=True)
+    key = cache_key(population_key(population, None), _fps_key(fps), asdict(config))
+    path = Path(root or DEFAULT_ROOT) / "_cache" / "transitions" / f"{population.task.name}-{key}.npz"
+    if cache and path.exists():
+        with np.load(path, allow_pickle=False) as z:
+            ids = [str(i) for i in z["network_ids"]]
+            mats = {nid: z[f"matrix/{i}"] for i, nid in enumerate(ids)}
+        return {k: mats[str(k)] for k in fps}
+    mats = topology.transition_matrices(population, fps, None, config, progress=progress)
+    if cache:
+        arrays = {"network_ids": np.array([str(k) for k in mats], dtype=str)}
+        arrays.update({f"matrix/{i}": m for i, m in enumerate(mats.values())})
         atomic_savez(path, arrays)
-        return topo
-    with np.load(path, allow_pickle=False) as z:
-        ids = [str(i) for i in z["network_ids"]]
-        graphs = {nid: z[f"graph/{i}"] for i, nid in enumerate(ids)}
-    counts = pd.Series({k: len(v) for k, v in fps.items()}, name="n_fixed_points", dtype=int)
-    modal, _, _ = topology.modal_count(counts.to_dict())
-    aside = [k for k in fps if k not in graphs]
-    ordered = {k: fps[k][topology.readout_order(fps[k].outputs, config.readout_decimals)] for k in graphs}
-    return topology.Topology(graphs, counts, modal, aside, topology.graph_distances(graphs, population.table),
-                             ordered)
+    return mats
+
+
+def topology_of(population, fps: Mapping, principle: str | None = None, config=None, n_points: int = 10,
+                k: int = 1, cache: bool = True, root=None, progress: bool = False):
+    """The fixed-point topology of a population, whatever its task (Figs. 1f, 2e, 3d).
+
+    * flip-flop: transition graphs (:func:`transitions_of`, cached), aligned by
+      ``principle`` ('position' by default; 'routing'; 'readout', the paper's);
+    * sine: nearest-neighbour graphs over the per-frequency fixed points;
+    * CDI: nearest-neighbour graphs over ``n_points`` slots along each context's line.
+
+    Returns a :class:`universality.topology.Topology`.
+    """
+    from . import topology
+
+    task = population.task
+    if task.name == "flipflop":
+        mats = transitions_of(population, fps, config, cache=cache, root=root, progress=progress)
+        return topology.flipflop_topology(fps, mats, principle or "position", labels=population.table)
+    if principle not in (None, "condition", "line slots"):
+        raise ValueError(f"principle={principle!r} applies to the flip-flop task only; task {task.name!r} "
+                         "lines its points up by condition")
+    if task.name == "sine":
+        omegas = task.conditions().labels["omega"].to_numpy()
+        return topology.sine_topology(fps, len(omegas), k, labels=population.table,
+                                      row_names=tuple(f"omega {w:.3f}" for w in omegas))
+    if task.name == "cdi":
+        return topology.cdi_topology(fps, task.n_contexts, n_points, k, labels=population.table)
+    raise ValueError(f"task={task.name!r} has no topology analysis")
 
 
 def group_mean_distances(distances: xr.DataArray, by: Sequence[str]) -> pd.DataFrame:
@@ -260,3 +271,78 @@ def group_mean_distances(distances: xr.DataArray, by: Sequence[str]) -> pd.DataF
         return vals.mean() if vals.size else np.nan
 
     return pd.DataFrame([[block_mean(a, b) for b in names] for a in names], index=names, columns=names)
+
+
+def cdi_summary(linear_tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per architecture, medians over (network, context): leading |lambda|, eigenvalues
+    near 1, modes to 90% of the full response, the full response (Fig. 3e-f in numbers).
+    ``linear_tables``: ``Evidence.linear`` of a CDI population."""
+    spectra = linear_tables["spectra"]
+    lead = spectra[spectra["rank"] == 1].groupby("arch").magnitude.median().rename("leading |lambda|")
+    near = linear_tables["near_one"].groupby("arch").n_near_one.median().rename("eigenvalues near 1")
+    modes = linear_tables["modes"]
+    parts = [lead, near]
+    if len(modes):
+        parts += [modes.groupby("arch").modes_90.median().rename("modes to 90%"),
+                  modes.groupby("arch").full_response.median().rename("full response")]
+    return pd.concat(parts, axis=1)
+
+
+def _groups_of(distances: xr.DataArray, by: Sequence[str]) -> np.ndarray:
+    return np.array([" ".join(str(distances.coords[b].values[i]) for b in by)
+                     for i in range(distances.sizes["network"])])
+
+
+def group_difference_interval(distances: xr.DataArray, by: Sequence[str], pair_a: tuple, pair_b: tuple,
+                              n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> tuple[float, float, float]:
+    """``mean d(pair_a) - mean d(pair_b)`` between groups (names as in
+    :func:`group_mean_distances`), with a bootstrap interval (networks resampled within
+    each group; pairs of a network with its own copy left out)."""
+    group = _groups_of(distances, by)
+    d = np.asarray(distances)
+    members = {g: np.flatnonzero(group == g) for g in set(group)}
+    for g in (*pair_a, *pair_b):
+        if g not in members:
+            raise ValueError(f"group {g!r} is not among {sorted(members)}")
+
+    def mean(idx_a, idx_b):
+        block = d[np.ix_(idx_a, idx_b)]
+        same = idx_a[:, None] == idx_b[None, :]
+        vals = block[~same]
+        return vals.mean() if vals.size else np.nan
+
+    def stat(pick):
+        return mean(pick[pair_a[0]], pick[pair_a[1]]) - mean(pick[pair_b[0]], pick[pair_b[1]])
+
+    obs = stat(members)
+    rng = np.random.default_rng(seed)
+    boots = [stat({g: rng.choice(m, size=len(m)) for g, m in members.items()}) for _ in range(n_boot)]
+    boots = np.array([b for b in boots if np.isfinite(b)])
+    lo, hi = np.quantile(boots, [(1 - level) / 2, (1 + level) / 2]) if len(boots) else (np.nan, np.nan)
+    return float(obs), float(lo), float(hi)
+
+
+def untrained_closer_quadruples(distances: xr.DataArray, by: Sequence[str] = ("activation", "state")):
+    """Fig. 4a over every choice of four networks: (trained tanh TT, trained relu TR,
+    untrained tanh UT, untrained relu UR).  Returns (share of quadruples in which both
+    untrained networks are closer to TT than TR is, number of quadruples, the first such
+    quadruple as a dict or None)."""
+    group = _groups_of(distances, by)
+    d = distances.to_pandas()
+    ids = np.asarray(distances.coords["network"].values)
+    tt, tr = ids[group == "tanh trained"], ids[group == "relu trained"]
+    ut, ur = ids[group == "tanh untrained"], ids[group == "relu untrained"]
+    n = len(tt) * len(tr) * len(ut) * len(ur)
+    if n == 0:
+        return np.nan, 0, None
+    dv = d.values
+    pos = {k: i for i, k in enumerate(ids)}
+    a = dv[np.ix_([pos[i] for i in tt], [pos[i] for i in tr])]          # (TT, TR)
+    b = dv[np.ix_([pos[i] for i in tt], [pos[i] for i in ut])]          # (TT, UT)
+    c = dv[np.ix_([pos[i] for i in tt], [pos[i] for i in ur])]          # (TT, UR)
+    ok = (b[:, None, :, None] < a[:, :, None, None]) & (c[:, None, None, :] < a[:, :, None, None])
+    example = None
+    if ok.any():
+        i, j, k, m = np.argwhere(ok)[0]
+        example = {"trained tanh": tt[i], "trained relu": tr[j], "untrained tanh": ut[k], "untrained relu": ur[m]}
+    return float(ok.mean()), n, example

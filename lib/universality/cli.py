@@ -43,9 +43,30 @@ def _losses(args):
 
 
 def _fixed_points(args):
-    from .topology import main as topology_main
+    from collections import Counter
 
-    return topology_main(args.extra)
+    import numpy as np
+
+    from . import fixed_points as fp
+    from .population import load_population
+    from .topology import modal_count
+
+    pop = load_population(args.profile, args.task, root=args.data, require_complete=False)
+    n_div = int(pop.table["diverged"].sum()) if "diverged" in pop.table else 0
+    cfg = fp.task_config(args.task, n_initial=args.n_initial) if args.n_initial else fp.task_config(args.task)
+    fps = fp.find_population_fixed_points(pop, pop.task, cfg, progress=not args.quiet)
+    if args.save:
+        fp.save_collection(args.save, fps)
+    for nid, f in fps.items():
+        print(f"{nid}: {f.summary()}")
+    modal, kept, aside = modal_count({k: len(v) for k, v in fps.items()})
+    stable = Counter(int(np.sum(f.is_stable)) for f in fps.values())
+    print("stable fixed points per network (count: networks): "
+          + ", ".join(f"{k}: {v}" for k, v in sorted(stable.items())))
+    print(f"modal fixed-point count: {modal}")
+    print(f"networks with the modal count: {len(kept)}/{len(fps)} = {len(kept) / len(fps):.1%} "
+          f"(set aside: {len(aside)}; diverged, not analysed: {n_div})")
+    return 0
 
 
 def _profiles(args):
@@ -96,9 +117,13 @@ def main(argv=None):
     lo.add_argument("--data", default=str(DEFAULT_ROOT))
     lo.set_defaults(func=_losses)
 
-    fx = sub.add_parser("fixed-points", add_help=False,
-                        help="every network's fixed points, the modal count and its share "
-                             "(python -m universality.topology; --help for its options)")
+    fx = sub.add_parser("fixed-points", help="every network's fixed points, the modal count and its share")
+    fx.add_argument("--profile", default="book", help="smoke, book or paper (default: book)")
+    fx.add_argument("--task", default="flipflop", choices=list(TASKS))
+    fx.add_argument("--data", default=str(DEFAULT_ROOT), help="store root (default: data)")
+    fx.add_argument("--n-initial", type=int, default=None, help="initial states per network (default: the task's preset)")
+    fx.add_argument("--save", default=None, help="also write the fixed points to this .npz")
+    fx.add_argument("--quiet", action="store_true", help="no progress bars")
     fx.set_defaults(func=_fixed_points)
 
     pr = sub.add_parser("profiles", help="print the profiles")
@@ -116,10 +141,7 @@ def main(argv=None):
     rf.add_argument("pages", nargs="*", help="only these pages (default: all)")
     rf.set_defaults(func=_refs)
 
-    args, extra = ap.parse_known_args(argv)
-    if extra and args.cmd != "fixed-points":  # fixed-points hands its options to universality.topology
-        ap.error(f"unrecognized arguments: {' '.join(extra)}")
-    args.extra = extra
+    args = ap.parse_args(argv)
     return args.func(args)
 
 

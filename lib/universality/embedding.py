@@ -1,4 +1,4 @@
-"""Embedding a population's distance matrix, and numbers for "it clusters by X".
+"""Embedding a population's distance matrix in the plane (MDS).
 
 MDS (multidimensional scaling; the paper's Figs. 1d, 1f, 2c, 2e, 3c, 3d), made
 deterministic:
@@ -15,60 +15,24 @@ deterministic:
 Stress reported: ``raw = sum_{i<j} (||y_i - y_j|| - D_ij)^2`` and Kruskal's
 ``stress1 = sqrt(raw / sum_{i<j} D_ij^2)``.
 
-Clustering statistics (:func:`cluster_stats`) for any distance matrix and any labels
-(architecture, activation, trained/untrained): leave-one-out nearest-neighbour accuracy,
-its exact chance level under label permutation, a permutation p-value, and the
-silhouette score.
+The statistics that turn "it clusters by X" into numbers are in
+:mod:`universality.statistics`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import xarray as xr
 from sklearn.manifold import smacof
-from sklearn.metrics import silhouette_score
 
-__all__ = [
-    "mds",
-    "ClusterStats",
-    "cluster_stats",
-    "nearest_neighbours",
-    "permutation_chance",
-]
+from .statistics import check_distances
+
+__all__ = ["mds"]
 
 DIMS = ("network", "component")
 
 
 # ---------------------------------------------------------------------------- validation
-
-
-def _check_distances(distances, name: str = "distances") -> np.ndarray:
-    """A finite, square, symmetric, non-negative (P, P) float64 matrix with zero diagonal."""
-    d = np.asarray(distances.values if isinstance(distances, xr.DataArray) else distances)
-    if d.ndim != 2 or d.shape[0] != d.shape[1]:
-        raise ValueError(f"{name} has shape {d.shape}; expected a square (P, P) distance matrix")
-    if d.shape[0] < 3:
-        raise ValueError(f"{name} has shape {d.shape}; need at least 3 networks")
-    d = d.astype(np.float64)
-    if not np.isfinite(d).all():
-        raise ValueError(f"{name} contains NaN or inf values; all entries must be finite")
-    scale = max(float(np.abs(d).max()), np.finfo(np.float64).tiny)
-    asym = float(np.abs(d - d.T).max())
-    if asym > 1e-10 * scale:
-        raise ValueError(
-            f"{name} is not symmetric (max |D - D^T| = {asym:.3g}); a distance matrix must "
-            "satisfy D[i, j] == D[j, i]"
-        )
-    diag = float(np.abs(np.diag(d)).max())
-    if diag > 1e-10 * scale:
-        raise ValueError(f"{name} has a non-zero diagonal (max |D[i, i]| = {diag:.3g}); expected 0")
-    if d.min() < -1e-10 * scale:
-        raise ValueError(f"{name} has negative entries (min {d.min():.3g}); distances are >= 0")
-    d = 0.5 * (d + d.T)
-    np.fill_diagonal(d, 0.0)
-    return np.maximum(d, 0.0)
 
 
 def _check_int(value, name: str, minimum: int) -> int:
@@ -135,7 +99,7 @@ def mds(
     Classical MDS recovers any Euclidean configuration exactly, up to rotation,
     reflection and translation; the principal-axes rotation and the sign rule pick one.
     """
-    d = _check_distances(distances)
+    d = check_distances(distances)
     n = d.shape[0]
     r = _check_int(n_components, "n_components", 1)
     if r > n - 1:
@@ -181,135 +145,3 @@ def mds(
             if c.dims == (first,):
                 coords[DIMS[0] if name == first else name] = (DIMS[0], c.values)
     return xr.DataArray(y, dims=DIMS, coords=coords, attrs=attrs)
-
-
-# ---------------------------------------------------------------------------- statistics
-
-
-@dataclass(frozen=True)
-class ClusterStats:
-    """How well a labelling explains a distance matrix.
-
-    Attributes
-    ----------
-    accuracy : leave-one-out nearest-neighbour accuracy, ``(1/P) sum_i 1[y_nn(i) = y_i]``
-    chance : its expected value under a random permutation of the labels (exact)
-    silhouette : mean silhouette coefficient (sklearn, ``metric='precomputed'``)
-    p_value : ``(1 + #{perm: accuracy_perm >= accuracy}) / (1 + n_permutations)``
-    n_permutations : permutations drawn
-    n_classes, n : number of classes and of networks
-    """
-
-    accuracy: float
-    chance: float
-    silhouette: float
-    p_value: float
-    n_permutations: int
-    n_classes: int
-    n: int
-
-
-def nearest_neighbours(distances) -> np.ndarray:
-    """Index of each point's nearest other point, ``nn(i) = argmin_{j != i} D_ij``.
-
-    Ties go to the smallest index (``numpy.argmin``), so the result is deterministic.
-    Returns a (P,) int array.
-    """
-    d = _check_distances(distances).copy()
-    np.fill_diagonal(d, np.inf)
-    return np.argmin(d, axis=1)
-
-
-def permutation_chance(codes) -> float:
-    """Exact expected leave-one-out NN accuracy when the labels are randomly permuted.
-
-    Under a uniform permutation of the labels over the points, the ordered pair
-    ``(i, nn(i))`` (two distinct points) receives two labels drawn without replacement,
-    so for every ``i``::
-
-        P(same) = sum_c n_c (n_c - 1) / (P (P - 1)),
-
-    whatever the nearest-neighbour graph.  This is slightly below ``sum_c (n_c / P)^2``
-    (the with-replacement figure), which overstates chance for small classes.
-    """
-    _, counts = np.unique(np.asarray(codes), return_counts=True)
-    n = counts.sum()
-    return float(np.sum(counts * (counts - 1)) / (n * (n - 1)))
-
-
-def _labels_vector(labels, distances, n: int) -> np.ndarray:
-    if isinstance(labels, str):
-        if not isinstance(distances, xr.DataArray) or labels not in distances.coords:
-            raise ValueError(
-                f"labels={labels!r} names no coordinate of distances; pass an array of "
-                "P labels, or a coordinate name of a labelled (DataArray) matrix"
-            )
-        labels = distances.coords[labels].values
-    y = np.asarray(labels)
-    if y.ndim != 1 or y.shape[0] != n:
-        raise ValueError(f"labels has shape {y.shape}; expected ({n},), one label per network")
-    _, codes = np.unique(y, return_inverse=True)
-    if codes.max() < 1:
-        raise ValueError(
-            f"labels has a single class ({y[0]!r}); clustering statistics need at least 2"
-        )
-    if codes.max() + 1 >= n:
-        raise ValueError(
-            f"labels has {codes.max() + 1} classes for {n} networks; at most P - 1 allowed "
-            "(every network its own class leaves nothing to test)"
-        )
-    return codes
-
-
-def cluster_stats(distances, labels, n_permutations: int = 1000, seed: int = 0) -> ClusterStats:
-    """Nearest-neighbour accuracy, chance, permutation p-value and silhouette.
-
-    Parameters
-    ----------
-    distances : (P, P) array or xarray.DataArray
-        Any distance matrix (SVCCA, CKA, fixed-point topology, ...).
-    labels : (P,) array-like, or str
-        A label per network (e.g. architecture); a string names a coordinate of a
-        labelled ``distances`` (e.g. ``'arch'``).
-    n_permutations : int >= 1
-        Label permutations for the p-value.
-    seed : int
-        Seeds ``numpy.random.default_rng``: same inputs and seed, same p-value.
-
-    Returns
-    -------
-    ClusterStats
-
-    Notes
-    -----
-    The statistic is the leave-one-out 1-nearest-neighbour accuracy.  The nearest
-    neighbour of each point does not depend on the labels, so it is found once; the
-    permuted accuracies are then vectorised, ``mean(y_perm[nn] == y_perm)``, in chunks
-    of permutations.  The p-value counts the observed labelling as one of the
-    permutations (never 0).  The silhouette has no p-value here.
-    """
-    d = _check_distances(distances)
-    n = d.shape[0]
-    codes = _labels_vector(labels, distances, n)
-    n_perm = _check_int(n_permutations, "n_permutations", 1)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise ValueError(f"seed={seed!r} must be an integer")
-
-    nn = nearest_neighbours(d)
-    accuracy = float(np.mean(codes[nn] == codes))
-    rng = np.random.default_rng(seed)
-    exceed, chunk = 0, max(1, 2_000_000 // n)
-    for start in range(0, n_perm, chunk):
-        m = min(chunk, n_perm - start)
-        perm = rng.permuted(np.tile(codes, (m, 1)), axis=1)
-        acc = np.mean(perm[:, nn] == perm, axis=1)
-        exceed += int(np.count_nonzero(acc >= accuracy - 1e-12))
-    return ClusterStats(
-        accuracy=accuracy,
-        chance=permutation_chance(codes),
-        silhouette=float(silhouette_score(d, codes, metric="precomputed")),
-        p_value=(1 + exceed) / (1 + n_perm),
-        n_permutations=n_perm,
-        n_classes=int(codes.max() + 1),
-        n=n,
-    )

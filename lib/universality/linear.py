@@ -47,8 +47,6 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from . import fixed_points as fp
-
 __all__ = [
     "INPUTS",
     "leading_frequency",
@@ -58,6 +56,10 @@ __all__ = [
     "eigenvalue_spectra",
     "integration_responses",
     "cdi_integration",
+    "sine_conditions",
+    "line_shapes",
+    "modes_needed",
+    "eigenvalues_near_one",
 ]
 
 INPUTS = ("pulse", "spread")
@@ -179,8 +181,20 @@ def sine_frequencies(fps: Mapping, omegas, table: pd.DataFrame | None = None, to
     return pd.DataFrame(rows)
 
 
-def eigenvalue_spectra(fps: Mapping, table: pd.DataFrame | None = None, n_modes: int | None = None) -> pd.DataFrame:
+def _on_line(f, c: int, max_magnitude: float | None) -> np.ndarray:
+    """Mask of condition c's fixed points with ``max |lambda| <= max_magnitude`` (all if None)."""
+    keep = f.condition == c
+    if max_magnitude is not None and len(f):
+        keep &= f.magnitudes[:, 0] <= max_magnitude
+    return keep
+
+
+def eigenvalue_spectra(fps: Mapping, table: pd.DataFrame | None = None, n_modes: int | None = None,
+                       max_magnitude: float | None = 1.05) -> pd.DataFrame:
     """Sorted eigenvalue magnitudes, averaged over each condition's fixed points.
+
+    ``max_magnitude`` keeps the points on the line attractor, as
+    :func:`integration_responses` does (Figs. 3e and 3f use the same points).
 
     Returns
     -------
@@ -190,7 +204,9 @@ def eigenvalue_spectra(fps: Mapping, table: pd.DataFrame | None = None, n_modes:
     rows = []
     for nid, f in fps.items():
         for c in np.unique(f.condition):
-            mags = f.magnitudes[f.condition == c]
+            mags = f.magnitudes[_on_line(f, c, max_magnitude)]
+            if not len(mags):
+                continue
             mean = mags.mean(axis=0)[: n_modes]
             lab = _labels(table, nid)
             rows.extend({"network_id": nid, **lab, "condition": int(c), "rank": k + 1, "magnitude": m,
@@ -221,10 +237,7 @@ def integration_responses(fps: Mapping, readouts: Mapping, channels: Mapping[int
     rows = []
     for nid, f in fps.items():
         for c, ch in channels.items():
-            keep = f.condition == c
-            if max_magnitude is not None and len(f):
-                keep &= f.magnitudes[:, 0] <= max_magnitude
-            sel = f[keep]
+            sel = f[_on_line(f, c, max_magnitude)]
             if len(sel) == 0:
                 continue
             y = mode_response(sel.eigenvalues, sel.right, sel.left, sel.J_x[:, :, ch], readouts[nid], n_steps, input)
@@ -244,9 +257,85 @@ def cdi_integration(population, fps: Mapping, n_steps: int | None = None, input:
     task = population.task
     k = task.n_contexts
     readouts = {}
-    for spec, ids, params in fp._groups(population):
+    for spec, ids, params in population.spec_groups():
         for j, nid in enumerate(ids):
             readouts[nid] = readout_vector(spec, {kk: np.asarray(v)[j] for kk, v in params.items()}, output)
     want = {nid: f for nid, f in fps.items() if nid in readouts}
     return integration_responses(want, readouts, {c: k + c for c in range(k)}, n_steps or task.n_steps, input,
                                  population.table, max_magnitude)
+
+
+def sine_conditions(fps: Mapping, omegas, table: pd.DataFrame | None = None, tol_imag: float = 1e-6) -> pd.DataFrame:
+    """One row per (network, command frequency): how many fixed points were found there
+    (``n_points``) and the leading complex pair of the lowest-q one (``frequency``,
+    ``magnitude``; NaN when there is no point or its leading eigenvalue is real)."""
+    omegas = np.asarray(omegas, np.float64)
+    lead = sine_frequencies(fps, omegas, table, tol_imag)
+    rows = []
+    for nid, f in fps.items():
+        counts = np.bincount(f.condition, minlength=len(omegas)) if len(f) else np.zeros(len(omegas), int)
+        for c in range(len(omegas)):
+            rows.append({"network_id": nid, **_labels(table, nid), "condition": c, "omega": omegas[c],
+                         "n_points": int(counts[c])})
+    out = pd.DataFrame(rows)
+    if lead.empty:
+        return out.assign(frequency=np.nan, magnitude=np.nan)
+    return out.merge(lead[["network_id", "condition", "frequency", "magnitude"]], how="left",
+                     on=["network_id", "condition"])
+
+
+def line_shapes(fps: Mapping, n_conditions: int, table: pd.DataFrame | None = None,
+                max_magnitude: float | None = 1.05, target_range: float | None = None) -> pd.DataFrame:
+    """One row per (network, context): the slow points on the line attractor (``n_points``,
+    leading ``|lambda| <= max_magnitude``), the range of their readouts (``readout_range``)
+    and, given the range the task's targets span (``target_range``), the fraction of it
+    the line covers (``span``); ``pc1_share`` is the share of the points' variance along
+    their first principal axis (1 on a straight line; the lines here bend)."""
+    rows = []
+    for nid, f in fps.items():
+        for c in range(n_conditions):
+            keep = _on_line(f, c, max_magnitude) if len(f) else np.zeros(0, bool)
+            h = f.h[keep]
+            share = np.nan
+            if len(h) >= 2:
+                sv = np.linalg.svd(h - h.mean(0), compute_uv=False) ** 2
+                share = float(sv[0] / sv.sum()) if sv.sum() > 0 else np.nan
+            rng_y = float(np.ptp(f.outputs[keep, 0])) if len(h) else 0.0
+            rows.append({"network_id": nid, **_labels(table, nid), "condition": c, "n_points": len(h),
+                         "readout_range": rng_y, "span": rng_y / target_range if target_range else np.nan,
+                         "pc1_share": share})
+    return pd.DataFrame(rows)
+
+
+def modes_needed(responses: pd.DataFrame, fraction: float = 0.9) -> pd.DataFrame:
+    """Modes needed to reach ``fraction`` of the full linearised response.
+
+    From :func:`integration_responses`: per (network, condition), the smallest k with
+    ``|y_k - y_full| <= (1 - fraction) |y_full|``, where ``y_full`` is the response with
+    every mode kept.  Column ``modes_90`` (named for the default fraction).
+    """
+    if not 0 < fraction < 1:
+        raise ValueError(f"fraction={fraction!r} must be in (0, 1)")
+    rows = []
+    for (nid, c), g in responses.groupby(["network_id", "condition"], sort=False):
+        g = g.sort_values("k")
+        full = g.response.iloc[-1]
+        close = np.abs(g.response.to_numpy() - full) <= (1 - fraction) * abs(full)
+        rows.append({"network_id": nid, **{k: g[k].iloc[0] for k in LABEL_COLUMNS if k in g},
+                     "condition": c, "modes_90": int(g.k.to_numpy()[np.argmax(close)]), "full_response": full})
+    return pd.DataFrame(rows)
+
+
+def eigenvalues_near_one(fps: Mapping, n_conditions: int, table: pd.DataFrame | None = None, distance: float = 0.05,
+                         max_magnitude: float | None = 1.05) -> pd.DataFrame:
+    """Per (network, context): the mean over the line's points of the number of
+    eigenvalues with ``| |lambda| - 1 | <= distance`` (``n_near_one``)."""
+    rows = []
+    for nid, f in fps.items():
+        for c in range(n_conditions):
+            mags = f.magnitudes[_on_line(f, c, max_magnitude)] if len(f) else np.zeros((0, 1))
+            if not len(mags):
+                continue
+            rows.append({"network_id": nid, **_labels(table, nid), "condition": c,
+                         "n_near_one": float(np.mean(np.sum(np.abs(mags - 1.0) <= distance, axis=1)))})
+    return pd.DataFrame(rows)

@@ -19,7 +19,8 @@ from .population import PROFILES, Population, Profile, get_profile, load_populat
 from .store import DEFAULT_ROOT
 from .tasks import TASKS
 
-__all__ = ["check_page_params", "check_fraction", "page_profile", "population_for_page", "loss_table", "training_summary"]
+__all__ = ["check_page_params", "check_fraction", "check_one_of", "check_subset", "check_int", "check_number",
+           "page_profile", "population_for_page", "describe", "quality_summary", "quality_statement", "loss_table", "training_summary"]
 
 
 def check_page_params(*, profile: str | None = None, task: str | None = None, tasks: Sequence[str] | None = None,
@@ -58,23 +59,100 @@ def check_fraction(name: str, value) -> None:
         raise ValueError(f"{name}={value!r} must be a number in (0, 1]")
 
 
+def check_one_of(name: str, value, allowed: Sequence) -> None:
+    """Raise ``ValueError`` unless ``value`` is one of ``allowed`` (the page's parameter named)."""
+    if value not in tuple(allowed):
+        raise ValueError(f"{name}={value!r} is not one of {tuple(allowed)!r}")
+
+
+def check_subset(name: str, values, allowed: Sequence) -> None:
+    """Raise unless ``values`` is a list drawn from ``allowed`` (an empty list is allowed:
+    it means "all the profile has")."""
+    if isinstance(values, str) or not isinstance(values, (list, tuple)):
+        raise ValueError(f"{name}={values!r} must be a list drawn from {tuple(allowed)!r} (or [] for all)")
+    bad = [v for v in values if v not in tuple(allowed)]
+    if bad:
+        raise ValueError(f"{name}={list(values)!r} contains {bad[0]!r}, which is not one of {tuple(allowed)!r}")
+
+
+def check_int(name: str, value, minimum: int = 0) -> None:
+    """Raise unless ``value`` is an integer >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
+
+
+def check_number(name: str, value, low: float | None = None, high: float | None = None,
+                 low_inclusive: bool = False, high_inclusive: bool = True) -> None:
+    """Raise unless ``value`` is a finite number in the stated interval."""
+    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating)) and np.isfinite(value)
+    if ok and low is not None:
+        ok = value >= low if low_inclusive else value > low
+    if ok and high is not None:
+        ok = value <= high if high_inclusive else value < high
+    if not ok:
+        lo = "" if low is None else f"{'[' if low_inclusive else '('}{low:g}, "
+        hi = "inf)" if high is None else f"{high:g}{']' if high_inclusive else ')'}"
+        where = f" in {lo}{hi}" if low is not None else f" <= {high:g}" if high is not None else ""
+        raise ValueError(f"{name}={value!r} must be a finite number{where}")
+
+
+def quality_summary(table):
+    """Per arch x activation: networks, diverged, missing the quality criterion, median
+    normalised error (:func:`universality.quality.quality_table`)."""
+    from .quality import quality_table
+
+    return quality_table(table).drop(columns=["threshold"]).round(4)
+
+
+def quality_statement(population) -> str:
+    """The task's quality criterion and how many networks meet it (one line)."""
+    from .quality import THRESHOLDS
+
+    t = population.table
+    task = population.task.name
+    silent = float(np.nanmedian(t.valid_loss / t.normalised_error)) if "normalised_error" in t else np.nan
+    miss = int((~t.meets_criterion.astype(bool) & ~t.diverged.astype(bool)).sum()) if "meets_criterion" in t else 0
+    gate = "left_out" not in t or miss == 0 or bool(t.left_out.astype(bool).any())
+    return (f"quality criterion ({task}): validation MSE / silent-output MSE <= {THRESHOLDS[task]:g} (silent-output "
+            f"MSE {silent:.3g}); {miss} of {len(t)} networks miss it"
+            + ("" if gate else " (this profile does not leave them out)")
+            + f", {int(t.diverged.astype(bool).sum())} diverged")
+
+
+def describe(population) -> str:
+    """One line: networks, diverged, left out for the quality criterion, analysed."""
+    t = population.table
+    div = int(t.diverged.astype(bool).sum()) if "diverged" in t else 0
+    out = int(t.left_out.astype(bool).sum()) if "left_out" in t else 0
+    return (f"{len(t)} networks: {div} diverged, {out} miss the task's quality criterion and are left out, "
+            f"{len(t) - div - out} analysed")
+
+
 def page_profile(profile: str | Profile, task: str, task_params: Mapping | None = None,
                  n_seeds: int | None = None, archs: Sequence[str] | None = None,
-                 activations: Sequence[str] | None = None) -> Profile:
+                 activations: Sequence[str] | None = None, units: Sequence[int] | None = None,
+                 l2: Sequence[float] | None = None) -> Profile:
     """The profile a page trains or loads: ``profile`` with the page's changes.
 
-    A change of task constants renames the profile (``book-n_bits2``) so that it is stored
-    apart from the book's networks; fewer seeds or archs select a subset of the stored
-    population, more seeds train the missing ones.
+    A change of task constants, network size or L2 renames the profile (``book-n_bits2``,
+    ``book-units128``) so that it is stored apart from the book's networks; fewer seeds,
+    architectures or activations select a subset of the stored population, more seeds
+    train the missing ones.  Empty or None values keep the profile's own.
     """
     prof = get_profile(profile)
-    changes = {}
-    if n_seeds is not None:
+    changes, renamed = {}, []
+    if n_seeds:
         changes["n_seeds"] = int(n_seeds)
-    if archs is not None:
+    if archs:
         changes["archs"] = tuple(archs)
-    if activations is not None:
+    if activations:
         changes["activations"] = tuple(activations)
+    if units and tuple(int(u) for u in units) != tuple(prof.units):
+        changes["units"] = tuple(int(u) for u in units)
+        renamed.append("units" + "_".join(str(u) for u in changes["units"]))
+    if l2 and tuple(float(v) for v in l2) != tuple(prof.l2):
+        changes["l2"] = tuple(float(v) for v in l2)
+        renamed.append("l2_" + "_".join(f"{v:g}" for v in changes["l2"]))
     effective = prof.task(task)
     try:
         TASKS[task](**{**dict(prof.task_params.get(task, {})), **dict(task_params or {})})
@@ -82,8 +160,10 @@ def page_profile(profile: str | Profile, task: str, task_params: Mapping | None 
         raise ValueError(f"task_params={dict(task_params or {})!r} has a name task {task!r} does not know: {e}") from None
     extra = {k: v for k, v in dict(task_params or {}).items() if getattr(effective, k) != v}
     if extra:
-        changes["name"] = prof.name + "-" + "-".join(f"{k}{v}" for k, v in sorted(extra.items()))
+        renamed += [f"{k}{v}" for k, v in sorted(extra.items())]
         changes["task_params"] = {**dict(prof.task_params), task: {**dict(prof.task_params.get(task, {})), **extra}}
+    if renamed:
+        changes["name"] = prof.name + "-" + "-".join(renamed)
     return prof.with_(**changes) if changes else prof
 
 
@@ -115,15 +195,19 @@ def training_summary(profile: Profile, task: str) -> str:
     cfg = profile.train_config(task)
     hp = profile.hparams_for(task)
     opt = {"adam": "Adam", "sgd_momentum": f"SGD with momentum {hp.momentum:g}"}[cfg.optimizer]
-    search = (f"best of {profile.n_search} random-search candidates per configuration" if profile.n_search
+    n_search = profile.search_count(task)
+    search = (f"best of {n_search} random-search candidates per configuration" if n_search
               else f"learning rate {hp.learning_rate:g} decaying by {hp.decay_rate:g} every "
                    f"{cfg.effective_decay_steps:g} iterations, gradient-norm clip {hp.clip:g}")
     cur = (f", trial length growing from {cfg.curriculum_start} steps over the first {cfg.curriculum:.0%} "
            f"of training" if cfg.curriculum else "")
     # entries for one architecture (or arch/activation): one parenthesis each, listing what differs
-    for key in sorted({k for k in [*profile.train, *profile.hparams] if k.startswith(f"{task}/")}):
+    searched = profile.n_search if isinstance(profile.n_search, dict) else {}
+    for key in sorted({k for k in [*profile.train, *profile.hparams, *searched] if k.startswith(f"{task}/")}):
         c, h = profile.train.get(key, cfg), profile.hparams.get(key, hp)
-        diff = [] if profile.n_search or h.learning_rate == hp.learning_rate else [f"learning rate {h.learning_rate:g}"]
+        n_here = profile.search_count(task, *key.split("/")[1:])
+        diff = [f"best of {n_here} random-search candidates"] if n_here != n_search else []
+        diff += [] if n_here or h.learning_rate == hp.learning_rate else [f"learning rate {h.learning_rate:g}"]
         diff += [f"{k.replace('_', ' ')} {getattr(c, k)}" for k in ("iterations", "batch_size", "optimizer")
                  if getattr(c, k) != getattr(cfg, k)]
         if c.curriculum and (c.curriculum, c.curriculum_start) != (cfg.curriculum, cfg.curriculum_start):

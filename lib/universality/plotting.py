@@ -232,17 +232,27 @@ def plot_mds(coords, hue: str = "arch", ax=None, title: str = "", style: str | N
     if style is not None:
         svals = np.asarray(coords.coords[style].values)
         markers = {v: m for v, m in zip(sorted(set(svals)), "os^D")}
+    # networks at (nearly) the same place are drawn once, larger, with their count
+    span = float(np.ptp(xy, axis=0).max()) if len(xy) else 0.0
+    key = np.round(xy / max(span, 1e-12) * 200).astype(np.int64) if len(xy) else np.zeros((0, 2), np.int64)
+    count = {tuple(k): int(n) for k, n in zip(*np.unique(key, axis=0, return_counts=True))}
+    n_at = np.array([count[tuple(k)] for k in key])
+    first = np.zeros(len(xy), bool)
+    first[np.unique(key, axis=0, return_index=True)[1]] = True
     for c in cats:
         sel = vals == c
         color = palette[c] if palette else None
         name = ARCH_LABELS.get(c, c) if hue == "arch" else str(c)
-        if style is None:
-            ax.scatter(xy[sel, 0], xy[sel, 1], s=s, color=color, label=name, edgecolor="w", lw=0.5)
-        else:
-            for v, m in markers.items():
-                sub = sel & (svals == v)
-                ax.scatter(xy[sub, 0], xy[sub, 1], s=s, color=color, marker=m, edgecolor="w", lw=0.5,
-                           label=f"{name} {v}")
+        for v, m in (markers.items() if style is not None else [(None, "o")]):
+            sub = sel & (svals == v) if style is not None else sel
+            lab = name if v is None else f"{name} {v}"
+            ax.scatter(xy[sub, 0], xy[sub, 1], s=s * np.sqrt(n_at[sub]), color=color, marker=m, edgecolor="w",
+                       lw=0.5, label=lab)
+    for i in np.flatnonzero(first & (n_at > 1)):
+        ax.annotate(f"x{n_at[i]}", xy[i], xytext=(4, 4), textcoords="offset points", fontsize=7)
+    if (n_at > 1).any():
+        ax.text(0.01, 0.01, f"xN: N networks at one place ({int((n_at > 1).sum())} of {len(xy)})",
+                transform=ax.transAxes, fontsize=6, color="0.35")
     ax.set_xlabel("MDS 1")
     ax.set_ylabel("MDS 2")
     ax.set_aspect("equal", adjustable="datalim")
@@ -256,7 +266,7 @@ def plot_mds(coords, hue: str = "arch", ax=None, title: str = "", style: str | N
 def unstable_colors(n_unstable: np.ndarray) -> list:
     """Fixed-point colours by number of unstable dimensions: 0 black, 1 red, 2 orange, 3+ gold."""
     pal = {0: "#000000", 1: "#D62728", 2: "#FF7F0E", 3: "#E6C229"}
-    return [pal[min(int(k), 3)] for k in n_unstable]
+    return [pal[min(int(k), 3)] if k >= 0 else "0.6" for k in n_unstable]  # < 0: no point (grey)
 
 
 def plot_fixed_points_3d(points_n3: np.ndarray, n_unstable: np.ndarray, trajectories=None, ax=None,
@@ -290,23 +300,25 @@ def plot_fixed_points_3d(points_n3: np.ndarray, n_unstable: np.ndarray, trajecto
     return fig
 
 
-def plot_transition_matrix(matrix: np.ndarray, outputs_no: np.ndarray, n_unstable: np.ndarray, ax=None,
-                           title: str = ""):
-    """A flip-flop transition-probability matrix, rows/columns labelled by the sign pattern
-    of each fixed point's readout and coloured by its number of unstable dimensions."""
+def plot_transition_matrix(matrix: np.ndarray, names: Sequence[str], n_unstable: np.ndarray, ax=None,
+                           title: str = "", present: np.ndarray | None = None):
+    """A flip-flop transition-probability matrix, rows and columns named (cube positions
+    such as '+0-') and coloured by their number of unstable dimensions; rows the network
+    has no fixed point for (``present`` False) are hatched."""
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(5, 4.6))
     im = ax.imshow(matrix, cmap="Greys", vmin=0, vmax=1, interpolation="nearest")
     fig.colorbar(im, ax=ax, shrink=0.8, label="P(end at column | start at row)")
-    names = ["".join("+" if v > 0.5 else "-" if v < -0.5 else "0" for v in o) for o in outputs_no]
     ticks = np.arange(len(names))
     ax.set_xticks(ticks, names, rotation=90, fontsize=6, family="monospace")
     ax.set_yticks(ticks, names, fontsize=6, family="monospace")
-    for lab, c in zip(ax.get_xticklabels(), unstable_colors(n_unstable)):
-        lab.set_color(c)
-    for lab, c in zip(ax.get_yticklabels(), unstable_colors(n_unstable)):
-        lab.set_color(c)
-    ax.set_xlabel("end point (readout sign pattern)")
-    ax.set_ylabel("start point")
+    for labels in (ax.get_xticklabels(), ax.get_yticklabels()):
+        for lab, c in zip(labels, unstable_colors(n_unstable)):
+            lab.set_color(c)
+    if present is not None:
+        for i in np.flatnonzero(~np.asarray(present, bool)):
+            ax.axhspan(i - 0.5, i + 0.5, facecolor="none", edgecolor="0.6", hatch="///", lw=0)
+    ax.set_xlabel("end point (cube corner)")
+    ax.set_ylabel("start point (cube position)")
     if title:
         ax.set_title(title, fontsize="medium")
     return fig
@@ -316,17 +328,21 @@ def plot_mds_pair(distances, title: str = "", refine: bool = False):
     """The paper's two MDS views of one distance matrix: tanh networks coloured by
     architecture (left) and Vanilla networks coloured by activation (right), each its own
     embedding.  A view with fewer than 3 networks is left empty with a note."""
-    from .analysis import subset
+    from .statistics import subset
     from .embedding import mds
 
     fig, axes = plt.subplots(1, 2, figsize=(9, 4))
     views = ((axes[0], subset(distances, activation="tanh"), "arch", "tanh networks, by architecture"),
              (axes[1], subset(distances, arch="vanilla"), "activation", "Vanilla networks, by activation"))
     for ax, sub, hue, name in views:
-        if sub.sizes["network"] >= 3:
-            plot_mds(mds(sub, refine=refine), hue=hue, ax=ax, title=name)
-        else:
-            ax.set_title(f"{name}:\nfewer than 3 networks", fontsize="medium")
+        why = "fewer than 3 networks" if sub.sizes["network"] < 3 else None
+        if why is None:
+            try:
+                plot_mds(mds(sub, refine=refine), hue=hue, ax=ax, title=f"{name} ({sub.sizes['network']})")
+            except ValueError as e:  # e.g. every network at distance 0: nothing to embed
+                why = str(e).split(":")[-1].strip()
+        if why is not None:
+            ax.set_title(f"{name}:\n{why}", fontsize="medium")
             ax.set_axis_off()
     if title:
         fig.suptitle(title)
@@ -353,4 +369,84 @@ def plot_mean_sem(df: pd.DataFrame, x: str, y: str, hue: str = "arch", ax=None, 
     ax.legend(fontsize="x-small")
     if title:
         ax.set_title(title, fontsize="medium")
+    return fig
+
+
+def plot_oscillation_panel(trajectories_bt3: np.ndarray, points_c3: np.ndarray, point_colors, fps: Mapping,
+                           conditions: pd.DataFrame, title: str = ""):
+    """Fig. 2d: one network's trajectories and per-frequency fixed points in 3-D (left),
+    and every linearisation's eigenvalues in the complex plane with each frequency's
+    leading complex pair coloured by command frequency (right)."""
+    fig = plt.figure(figsize=(10, 4.4))
+    ax = fig.add_subplot(1, 2, 1, projection="3d")
+    cmap = plt.get_cmap("plasma")
+    colors = cmap(np.linspace(0, 0.9, len(trajectories_bt3)))
+    for b, tr in enumerate(trajectories_bt3):
+        ax.plot(tr[:, 0], tr[:, 1], tr[:, 2], color=colors[b], lw=0.6, alpha=0.6)
+    if len(points_c3):
+        ax.scatter(points_c3[:, 0], points_c3[:, 1], points_c3[:, 2], c=point_colors, s=40, edgecolor="k",
+                   depthshade=False)
+    ax.set_xticklabels([]), ax.set_yticklabels([]), ax.set_zticklabels([])
+    ax.set_title("fixed point per frequency", fontsize="small")
+    ax2 = fig.add_subplot(1, 2, 2)
+    theta = np.linspace(0, 2 * np.pi, 200)
+    ax2.plot(np.cos(theta), np.sin(theta), color="k", lw=0.6)
+    for f in fps.values():
+        lam = f.eigenvalues.ravel()
+        ax2.scatter(lam.real, lam.imag, s=2, color="0.75", rasterized=True)
+    sel = conditions.dropna(subset=["frequency"])
+    angle, mag = 2 * np.pi * sel.frequency.to_numpy(), sel.magnitude.to_numpy()
+    sc = ax2.scatter(mag * np.cos(angle), mag * np.sin(angle), c=sel.omega, cmap=cmap, s=8)
+    ax2.scatter(mag * np.cos(angle), -mag * np.sin(angle), c=sel.omega, cmap=cmap, s=8)
+    fig.colorbar(sc, ax=ax2, label="command frequency (cycles/step)")
+    ax2.set_xlabel("Re lambda")
+    ax2.set_ylabel("Im lambda")
+    ax2.set_aspect("equal")
+    ax2.set_title("eigenvalues of all linearisations", fontsize="small")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def cdi_probe_colors(probe_labels: pd.DataFrame) -> list:
+    """Colours of the CDI probe trials: the context's hue (blue, orange, green, ...), lighter
+    for a smaller input mean mu (Figs. 3b, 4a)."""
+    cmaps = [plt.get_cmap(n) for n in ("Blues", "Oranges", "Greens", "Purples", "Greys")]
+    mu = probe_labels["mu"].to_numpy()
+    shade = 0.35 + 0.6 * (mu - mu.min()) / max(np.ptp(mu), 1e-9)
+    return [cmaps[int(c) % len(cmaps)](s) for c, s in zip(probe_labels["context"], shade)]
+
+
+def plot_clustering_bars(table: pd.DataFrame, networks: str = "all", labels: Sequence[str] = ("arch", "activation"),
+                         title: str = ""):
+    """Nearest-neighbour accuracy above chance per task and distance (bars), one panel per
+    label, with each test's permutation p above its bar.  ``table``: rows (task, distance,
+    label, networks) of :func:`universality.statistics.clustering_table` tables."""
+    sub_all = table.xs(networks, level="networks")
+    tasks = list(dict.fromkeys(sub_all.index.get_level_values("task")))
+    dists = list(dict.fromkeys(sub_all.index.get_level_values("distance")))
+    cmap = plt.get_cmap("tab10")
+    fig, axes = plt.subplots(1, len(labels), figsize=(4.8 * len(labels), 3.8), sharey=True, squeeze=False)
+    width = 0.8 / max(len(dists), 1)
+    for ax, label in zip(axes[0], labels):
+        sub = sub_all.xs(label, level="label")
+        x = np.arange(len(tasks))
+        for j, dname in enumerate(dists):
+            vals = [sub.loc[(t, dname)] if (t, dname) in sub.index else None for t in tasks]
+            h = [v.nn_accuracy - v.chance if v is not None else np.nan for v in vals]
+            bars = ax.bar(x + (j - (len(dists) - 1) / 2) * width, h, width=width * 0.95, color=cmap(j % 10),
+                          label=dname)
+            for b, v in zip(bars, vals):
+                if v is not None and np.isfinite(v.p_value):
+                    ax.text(b.get_x() + b.get_width() / 2, max(np.nan_to_num(b.get_height()), 0) + 0.02,
+                            f"p={v.p_value:.2g}", ha="center", fontsize=6, rotation=90)
+        ax.axhline(0, color="k", lw=0.6)
+        ax.set_xticks(x, tasks)
+        ax.set_title(f"label: {label} ({networks} networks)", fontsize="medium")
+    axes[0][0].set_ylabel("nn accuracy - chance")
+    axes[0][-1].legend(fontsize="x-small", loc="upper right")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
     return fig

@@ -1,0 +1,88 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # The paper's claims, checked
+#
+# Every claim of the paper that the book tests, in one table: the paper's sentence
+# (verbatim), what the book measured on its populations, the criterion, and the verdict.
+# Verdicts are computed by `universality.claims` from the analyses of the figure pages
+# (`universality.evidence`), with criteria fixed in the library before any page runs:
+#
+# * **reproduced**: the criterion holds;
+# * **partly reproduced**: it holds on one of two sets of networks or for one of two
+#   parts of the claim (each row says which);
+# * **not reproduced**: it fails;
+# * **not tested**: the population cannot test it (too few networks or classes).
+#
+# "Clusters by X" is a nearest-neighbour test (ties averaged) against a permutation null
+# at p < 0.05, on the paper's panel subset and on every network; "does not cluster" is the
+# same test finding nothing on both. The flip-flop topology is judged under each way of
+# lining fixed points up across networks (see the methods page): the verdict on
+# "universal across activations" depends on it.
+
+# %% tags=["remove-output"]
+# NBVAL_IGNORE_OUTPUT
+import pandas as pd
+import tensorflow as tf  # noqa: F401  (its start-up log is ignored by nbval)
+
+from universality import cells, evidence, pages
+from universality.tasks import TASKS
+
+tf.get_logger().setLevel("ERROR")
+
+# %% tags=["parameters"]
+profile: str = "book"  # population profile: 'smoke', 'book' or 'paper'
+data_root: str = ""  # root of the store of trained networks ("" means the repository data folder)
+tasks: list = ["flipflop", "sine", "cdi"]  # tasks whose claims are checked
+n_seeds: int = 0  # seeds per configuration (0 means all the profile has)
+n_trials: int = 64  # random task trials whose hidden states are compared (sine: half as many, T = 500)
+n_permutations: int = 1000  # label shuffles of each permutation test
+seed: int = 0  # seed of the trials and of the permutation tests
+
+# %%
+pages.check_subset("tasks", tasks, tuple(TASKS))
+pages.check_int("n_seeds", n_seeds, 0)
+pages.check_int("n_trials", n_trials, 1)
+pages.check_int("n_permutations", n_permutations, 1)
+pages.check_int("seed", seed, 0)
+pops = {t: pages.population_for_page(pages.page_profile(profile, t, n_seeds=n_seeds), t, root=data_root)
+        for t in tasks}
+for t, p in pops.items():
+    print(f"{t}: {pages.describe(p)}")
+card = evidence.scorecard(pops, n_trials=n_trials, seed=seed, n_permutations=n_permutations)
+
+# %% [markdown]
+# ## At a glance
+
+# %%
+counts = card.groupby(["task", "verdict"]).size().unstack(fill_value=0)
+print(counts.to_string())
+
+# %%
+with pd.option_context("display.max_colwidth", 60):
+    display(card[["task", "verdict", "statistic"]])  # noqa: F821
+
+# %% [markdown]
+# ## Every claim, with its numbers
+
+# %%
+for key, c in card.iterrows():
+    print(f'[{key}] ({c.task}) The paper: "{c.quote}"\n  measured: {c.value}\n  criterion: {c.criterion}\n'
+          f"  verdict: {c.verdict.upper()}" + (f"\n  note: {c.note}" if c.note else "") + "\n")
+
+# %% [markdown]
+# **How to read this.** A "not reproduced" is a statement about the book's populations:
+# their size (see the introduction), their training and the choices this book had to make
+# where the paper is silent (listed on the methods page). The figure pages show the
+# panels behind each number.
