@@ -3,6 +3,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -188,3 +189,23 @@ def test_stored_book_populations_are_current():
         if not (root / "book" / task).exists():
             pytest.skip(f"no book-profile {task} networks in {root}")
         assert _missing_groups(get_profile("book"), task, root) == {}, task
+
+
+def test_per_group_search_competes_with_the_profile_setting(tmp_path):
+    """A group named in ``n_search`` searches (the profile's own setting is candidate 0, then
+    the random draws); the best candidate per L2 by validation loss trains the seeds; the
+    other groups train with the profile's setting and no search."""
+    import json
+
+    prof = SMOKE.with_(archs=("gru",), activations=("tanh", "relu"), n_search={"cdi/gru/tanh": 2})
+    run_sweep(prof, ["cdi"], root=tmp_path, progress=False)
+    search = json.loads(store.search_path(tmp_path, "smoke", "cdi", "cdi-gru-tanh-n16").read_text())
+    cands = search["candidates"]
+    assert len(cands) == 3
+    assert cands[0]["hparams"] == asdict(prof.hparams_for("cdi", "gru", "tanh"))
+    best = min(cands, key=lambda c: c["valid_loss"])
+    assert search["best"]["1e-04"] == best["hparams"]
+    pop = load_population(prof, "cdi", root=tmp_path)
+    assert pop.table.loc["cdi-gru-tanh-n16-l2_1e-04-s0", "hp_learning_rate"] == best["hparams"]["learning_rate"]
+    assert not store.search_path(tmp_path, "smoke", "cdi", "cdi-gru-relu-n16").exists()
+    assert prof.search_count("cdi", "gru", "tanh") == 2 and prof.search_count("cdi", "gru", "relu") == 0
