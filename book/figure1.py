@@ -40,7 +40,7 @@ import tensorflow as tf  # noqa: F401  (its start-up log is ignored by nbval)
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from universality import analysis, cells, evidence, pages, plotting, statistics, topology
+from universality import analysis, cells, evidence, pages, plotting, topology
 
 plotting.setup()
 tf.get_logger().setLevel("ERROR")  # no retracing notices in the page
@@ -64,13 +64,7 @@ example_arch: str = "gru"  # architecture of the network shown in panel e
 seed: int = 0  # seed of the trials, of the perturbations and of the permutation tests
 
 # %%
-pages.check_int("n_seeds", n_seeds, 0)
-pages.check_subset("archs", archs, cells.ARCHS)
-pages.check_subset("activations", activations, cells.ACTIVATIONS)
-for u in units:
-    pages.check_int("units", u, 1)
-for v in l2:
-    pages.check_number("l2", v, 0, None, low_inclusive=True)
+pages.check_population_params(n_seeds, archs, activations, units, l2)
 pages.check_int("n_bits", n_bits, 1)
 pages.check_number("p_flip", p_flip, 0, 1)
 pages.check_int("n_trials", n_trials, 1)

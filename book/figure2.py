@@ -56,7 +56,7 @@ archs: list = []  # architectures to include, e.g. ["gru", "lstm"] ([] means all
 activations: list = []  # activations to include ([] means all the profile has)
 units: list = []  # network sizes, e.g. [128] ([] means the profile's; another size trains a new store)
 l2: list = []  # L2 coefficients, e.g. [1e-3] ([] means the profile's; others train a new store)
-omega_offset: float = 0.01  # lowest command frequency, cycles per step (the paper: omega = 0.04 x + 0.01)
+omega_offset: float = 0.01  # lowest command frequency in cycles per step (the paper: 0.01)
 omega_slope: float = 0.04  # width of the frequency range, cycles per step (the paper: 0.04)
 n_frequencies: int = 10  # command frequencies probed and searched for fixed points, evenly spaced
 n_trials: int = 32  # random task trials whose hidden states are compared by SVCCA
@@ -65,13 +65,7 @@ example_arch: str = "gru"  # architecture of the network shown in panel d
 seed: int = 0  # seed of the trials and of the permutation tests
 
 # %%
-pages.check_int("n_seeds", n_seeds, 0)
-pages.check_subset("archs", archs, cells.ARCHS)
-pages.check_subset("activations", activations, cells.ACTIVATIONS)
-for u in units:
-    pages.check_int("units", u, 1)
-for v in l2:
-    pages.check_number("l2", v, 0, None, low_inclusive=True)
+pages.check_population_params(n_seeds, archs, activations, units, l2)
 pages.check_number("omega_offset", omega_offset, 0, 0.5)
 pages.check_number("omega_slope", omega_slope, 0, 0.5)
 pages.check_number("omega_offset + omega_slope", omega_offset + omega_slope, 0, 0.5)

@@ -38,7 +38,7 @@ import numpy as np
 import tensorflow as tf  # noqa: F401  (its start-up log is ignored by nbval)
 import matplotlib.pyplot as plt
 
-from universality import analysis, cells, evidence, pages, plotting
+from universality import analysis, evidence, pages, plotting
 
 plotting.setup()
 tf.get_logger().setLevel("ERROR")  # no retracing notices in the page
@@ -62,13 +62,7 @@ n_modes: int = 20  # eigenvalues shown in panel e
 seed: int = 0  # seed of the trials and of the permutation tests
 
 # %%
-pages.check_int("n_seeds", n_seeds, 0)
-pages.check_subset("archs", archs, cells.ARCHS)
-pages.check_subset("activations", activations, cells.ACTIVATIONS)
-for u in units:
-    pages.check_int("units", u, 1)
-for v in l2:
-    pages.check_number("l2", v, 0, None, low_inclusive=True)
+pages.check_population_params(n_seeds, archs, activations, units, l2)
 pages.check_int("n_contexts", n_contexts, 1)
 pages.check_int("n_steps", n_steps, 2)
 pages.check_number("noise_std", noise_std, 0, None, low_inclusive=True)

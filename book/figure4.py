@@ -59,11 +59,7 @@ n_boot: int = 1000  # bootstrap resamples of the group-mean differences
 seed: int = 0  # seed of the trials and of the bootstrap
 
 # %%
-pages.check_int("n_seeds", n_seeds, 0)
-for u in units:
-    pages.check_int("units", u, 1)
-for v in l2:
-    pages.check_number("l2", v, 0, None, low_inclusive=True)
+pages.check_population_params(n_seeds, units=units, l2=l2)
 pages.check_int("n_untrained", n_untrained, 1)
 pages.check_int("untrained_seed", untrained_seed, 0)
 pages.check_int("n_trials", n_trials, 1)

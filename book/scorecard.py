@@ -46,7 +46,7 @@ profile: str = "book"  # population profile: 'smoke', 'book' or 'paper'
 data_root: str = ""  # root of the store of trained networks ("" means the repository data folder)
 tasks: list = ["flipflop", "sine", "cdi"]  # tasks whose claims are checked
 n_seeds: int = 0  # seeds per configuration (0 means all the profile has)
-n_trials: int = 64  # random task trials whose hidden states are compared (sine: half as many, T = 500)
+n_trials: int = 64  # random task trials whose hidden states are compared (sine: half as many)
 n_permutations: int = 1000  # label shuffles of each permutation test
 seed: int = 0  # seed of the trials and of the permutation tests
 

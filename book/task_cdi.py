@@ -31,11 +31,22 @@ plotting.setup()
 profile: str = "book"  # population profile: 'smoke', 'book' or 'paper'
 data_root: str = ""  # root of the store of trained networks ("" means the repository data folder)
 retrain: bool = False  # True: train the networks afresh (into data/_retrained) instead of loading them
-n_seeds: int = 0  # seeds per arch x activation (0 means all the profile has)
+n_seeds: int = 0  # seeds per configuration (0 means all the profile has)
+archs: list = []  # architectures to include, e.g. ["gru", "lstm"] ([] means all the profile has)
+activations: list = []  # activations to include ([] means all the profile has)
+units: list = []  # network sizes, e.g. [128] ([] means the profile's; another size trains a new store)
+l2: list = []  # L2 coefficients, e.g. [1e-3] ([] means the profile's; others train a new store)
+n_contexts: int = 2  # K, contexts (and noisy input streams) (the paper: 2)
+n_steps: int = 30  # T, time steps per trial (the paper: 30)
+noise_std: float = 1.0  # standard deviation of the white-noise streams (the paper: 1)
 
 # %%
-pages.check_int("n_seeds", n_seeds, 0)
-prof = pages.page_profile(profile, "cdi", n_seeds=n_seeds or None)
+pages.check_population_params(n_seeds, archs, activations, units, l2)
+pages.check_int("n_contexts", n_contexts, 1)
+pages.check_int("n_steps", n_steps, 2)
+pages.check_number("noise_std", noise_std, 0, None, low_inclusive=True)
+prof = pages.page_profile(profile, "cdi", {"n_contexts": n_contexts, "n_steps": n_steps, "noise_std": noise_std},
+                          n_seeds=n_seeds, archs=archs, activations=activations, units=units, l2=l2)
 pop = pages.population_for_page(prof, "cdi", root=data_root, retrain=retrain)
 task = pop.task
 print(f"profile {prof.name!r}: {len(pop)} networks, {pop.table.diverged.sum()} diverged")

@@ -35,13 +35,20 @@ plotting.setup()
 profile: str = "book"  # population profile: 'smoke', 'book' or 'paper'
 data_root: str = ""  # root of the store of trained networks ("" means the repository data folder)
 retrain: bool = False  # True: train the networks afresh (into data/_retrained) instead of loading them
-n_seeds: int = 0  # seeds per arch x activation (0 means all the profile has)
+n_seeds: int = 0  # seeds per configuration (0 means all the profile has)
+archs: list = []  # architectures to include, e.g. ["gru", "lstm"] ([] means all the profile has)
+activations: list = []  # activations to include ([] means all the profile has)
+units: list = []  # network sizes, e.g. [128] ([] means the profile's; another size trains a new store)
+l2: list = []  # L2 coefficients, e.g. [1e-3] ([] means the profile's; others train a new store)
 n_bits: int = 3  # K, the number of flip-flop channels (the paper: 3)
+p_flip: float = 0.05  # probability that an input channel pulses at a time step (the paper: 0.05)
 
 # %%
-pages.check_int("n_seeds", n_seeds, 0)
+pages.check_population_params(n_seeds, archs, activations, units, l2)
 pages.check_int("n_bits", n_bits, 1)
-prof = pages.page_profile(profile, "flipflop", {"n_bits": n_bits}, n_seeds=n_seeds or None)
+pages.check_number("p_flip", p_flip, 0, 1)
+prof = pages.page_profile(profile, "flipflop", {"n_bits": n_bits, "p_flip": p_flip}, n_seeds=n_seeds, archs=archs,
+                          activations=activations, units=units, l2=l2)
 pop = pages.population_for_page(prof, "flipflop", root=data_root, retrain=retrain)
 task = pop.task
 print(f"profile {prof.name!r}: {len(pop)} networks, {pop.table.diverged.sum()} diverged")

@@ -66,3 +66,19 @@ def test_page_profile_renames_the_store_for_other_sizes_l2_and_task_constants():
     assert pages.page_profile("book", "flipflop", units=list(book.units)).name == "book"  # unchanged: no rename
     sub = pages.page_profile("book", "flipflop", archs=["gru"], n_seeds=1)
     assert sub.name == "book" and sub.archs == ("gru",) and sub.n_seeds == 1
+
+
+def test_every_page_parameter_is_documented():
+    """papermill --help-notebook must see every line of every parameters cell (a comment it
+    cannot parse drops the parameter: then 'universality page' would reject it)."""
+    import re
+
+    from universality.notebooks import load_page, page_parameters, page_paths
+
+    for path in page_paths():
+        nb = load_page(path)
+        cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+        declared = re.findall(r"^(\w+)\s*:", cell.source, flags=re.M)
+        found = page_parameters(path)
+        assert list(found) == declared, path.stem
+        assert all(found[k]["help"] for k in found), path.stem

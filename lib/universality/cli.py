@@ -18,6 +18,31 @@ import sys
 __all__ = ["main"]
 
 
+# The names of population.PROFILES, kept here so that parsing the command line does not import
+# TensorFlow (tests/test_cli.py checks the two agree).
+PROFILE_NAMES = ("smoke", "book", "paper")
+
+
+class UserError(Exception):
+    """A mistake of the user's (a name, a value, a missing or damaged file): one line, exit 2."""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be a positive integer")
+    return value
+
+
+def _profile_name(text: str) -> str:
+    if text not in PROFILE_NAMES:
+        raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(PROFILE_NAMES)}")
+    return text
+
+
 def _train(args):
     from .population import get_profile, run_sweep
 
@@ -36,8 +61,11 @@ def _losses(args):
 
     from .population import load_population, loss_table
 
-    tab = pd.concat([load_population(args.profile, t, root=args.data, require_complete=False).table
-                     for t in args.task])
+    try:
+        tab = pd.concat([load_population(args.profile, t, root=args.data, require_complete=False).table
+                         for t in args.task])
+    except FileNotFoundError as e:
+        raise UserError(str(e)) from None
     with pd.option_context("display.float_format", "{:.2e}".format, "display.width", 120):
         print(loss_table(tab).to_string())
 
@@ -81,9 +109,16 @@ def _page(args):
 
     from .notebooks import run_page
 
+    import papermill as pm
+
     params = {k: yaml.safe_load(v) for k, v in args.parameter}
     out = args.output or f"{args.page}-out.ipynb"
-    run_page(args.page, out, params)
+    try:
+        run_page(args.page, out, params, progress=False, stream=sys.stderr)
+    except pm.PapermillExecutionError as e:  # the page stopped: its check cell names the bad parameter
+        if e.ename in ("ValueError", "FileNotFoundError", "DamagedFileError"):
+            raise UserError(f"page {args.page!r} stopped at cell {e.exec_count}: {e.evalue} (notebook so far: {out})")
+        raise
     print(f"wrote {out}")
 
 
@@ -94,34 +129,66 @@ def _refs(args):
         print(f"wrote {p}")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit status 2, no usage dump)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see: {self.prog} --help)\n")
+
+
 def main(argv=None):
+    """Run a command; user errors print one line and exit with status 2."""
+    try:
+        return _main(argv)
+    except UserError as e:
+        print(f"universality: error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except (ValueError, FileNotFoundError) as e:
+        from .store import DamagedFileError
+
+        user = isinstance(e, (FileNotFoundError, DamagedFileError)) or _is_user_value_error(e)
+        if not user:
+            raise
+        print(f"universality: error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _is_user_value_error(e: ValueError) -> bool:
+    """Validation errors of the library name a parameter and what is allowed
+    ("x=... is not one of ...", "... must be ..."); anything else is a bug: traceback."""
+    text = str(e)
+    return " is not one of " in text or " must be " in text or "has no parameter" in text or \
+        "does not exist; pages are" in text
+
+
+def _main(argv=None):
     from .store import DEFAULT_ROOT
     from .tasks import TASKS
 
-    ap = argparse.ArgumentParser(prog="universality", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = _Parser(prog="universality", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
 
     tr = sub.add_parser("train", help="train the missing networks of a profile (resumable)")
-    tr.add_argument("--profile", default="book", help="smoke, book or paper (default: book)")
+    tr.add_argument("--profile", default="book", type=_profile_name, help="smoke, book or paper (default: book)")
     tr.add_argument("--task", nargs="+", default=list(TASKS), choices=list(TASKS))
     tr.add_argument("--data", default=str(DEFAULT_ROOT), help="store root (default: data)")
     tr.add_argument("--scheduler", default=None, help="Dask scheduler address; default: train in-process")
-    tr.add_argument("--n-seeds", type=int, default=None, help="override the profile's seeds per configuration")
+    tr.add_argument("--n-seeds", type=_positive_int, default=None,
+                    help="override the profile's seeds per configuration")
     tr.add_argument("--quiet", action="store_true", help="no progress bars")
     tr.set_defaults(func=_train)
 
     lo = sub.add_parser("losses", help="final-loss distribution per task x arch x activation")
-    lo.add_argument("--profile", default="book")
+    lo.add_argument("--profile", default="book", type=_profile_name)
     lo.add_argument("--task", nargs="+", default=list(TASKS), choices=list(TASKS))
     lo.add_argument("--data", default=str(DEFAULT_ROOT))
     lo.set_defaults(func=_losses)
 
     fx = sub.add_parser("fixed-points", help="every network's fixed points, the modal count and its share")
-    fx.add_argument("--profile", default="book", help="smoke, book or paper (default: book)")
+    fx.add_argument("--profile", default="book", type=_profile_name, help="smoke, book or paper (default: book)")
     fx.add_argument("--task", default="flipflop", choices=list(TASKS))
     fx.add_argument("--data", default=str(DEFAULT_ROOT), help="store root (default: data)")
-    fx.add_argument("--n-initial", type=int, default=None, help="initial states per network (default: the task's preset)")
+    fx.add_argument("--n-initial", type=_positive_int, default=None, help="initial states per network (default: the task's preset)")
     fx.add_argument("--save", default=None, help="also write the fixed points to this .npz")
     fx.add_argument("--quiet", action="store_true", help="no progress bars")
     fx.set_defaults(func=_fixed_points)

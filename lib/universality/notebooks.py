@@ -25,6 +25,7 @@ __all__ = [
     "REGENERATE_COMMAND",
     "page_paths",
     "load_page",
+    "page_parameters",
     "run_page",
     "regenerate_references",
     "stale_references",
@@ -38,8 +39,6 @@ REGENERATE_COMMAND = "universality refs"
 # Parameters every reference notebook is executed with (the store defaults to the
 # repository's data/, wherever the notebook runs).
 SMOKE_PARAMETERS: dict = {"profile": "smoke"}
-# Extra per-page smoke parameters (pages whose defaults are too slow for a smoke run).
-PAGE_SMOKE_PARAMETERS: dict[str, dict] = {}
 
 
 def page_paths() -> list[Path]:
@@ -78,9 +77,9 @@ def load_page(page: str | Path):
     return jupytext.read(path)
 
 
-def run_page(page: str | Path, output: str | Path, parameters: Mapping | None = None, cwd: str | Path | None = None,
-             progress: bool = True):
-    """Execute a page with papermill and ``parameters``; writes and returns the notebook."""
+def page_parameters(page: str | Path) -> dict:
+    """The parameters a page declares in its parameters cell: name -> papermill's
+    description (type, default, help), as ``papermill --help-notebook`` lists them."""
     import nbformat
     import papermill as pm
 
@@ -89,8 +88,33 @@ def run_page(page: str | Path, output: str | Path, parameters: Mapping | None = 
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "page.ipynb"
         nbformat.write(nb, src)
+        return dict(pm.inspect_notebook(str(src)))
+
+
+def run_page(page: str | Path, output: str | Path, parameters: Mapping | None = None, cwd: str | Path | None = None,
+             progress: bool = True, stream=None):
+    """Execute a page with papermill and ``parameters``; writes and returns the notebook.
+
+    A parameter the page does not declare raises ``ValueError`` listing the ones it has,
+    before anything runs.  ``stream`` (a file such as ``sys.stderr``) receives the page's
+    printed output and progress bars while it runs.
+    """
+    import nbformat
+    import papermill as pm
+
+    known = page_parameters(page)
+    unknown = sorted(set(parameters or {}) - set(known))
+    if unknown:
+        raise ValueError(f"page {Path(str(page)).stem!r} has no parameter {unknown[0]!r}; its parameters are "
+                         f"{', '.join(known)}")
+    nb = load_page(page)
+    nb.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"})
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "page.ipynb"
+        nbformat.write(nb, src)
         return pm.execute_notebook(str(src), str(output), parameters=dict(parameters or {}), kernel_name="python3",
-                                   cwd=str(cwd) if cwd else None, progress_bar=progress)
+                                   cwd=str(cwd) if cwd else None, progress_bar=progress,
+                                   log_output=stream is not None, stdout_file=stream, stderr_file=stream)
 
 
 def _strip_images(nb):
@@ -113,8 +137,7 @@ def regenerate_references(pages: Sequence[str] | None = None) -> list[Path]:
         if pages and path.stem not in pages:
             continue
         out = REFERENCES / f"{path.stem}.ipynb"
-        params = {**SMOKE_PARAMETERS, **PAGE_SMOKE_PARAMETERS.get(path.stem, {})}
-        run_page(path, out, params, cwd=REFERENCES, progress=False)
+        run_page(path, out, dict(SMOKE_PARAMETERS), cwd=REFERENCES, progress=False)
         nb = _strip_images(nbformat.read(out, 4))
         nb.metadata.pop("papermill", None)
         for cell in nb.cells:

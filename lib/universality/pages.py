@@ -20,7 +20,7 @@ from .store import DEFAULT_ROOT
 from .tasks import TASKS
 
 __all__ = ["check_page_params", "check_fraction", "check_one_of", "check_subset", "check_int", "check_number",
-           "page_profile", "population_for_page", "describe", "quality_summary", "quality_statement", "loss_table", "training_summary"]
+           "check_population_params", "page_profile", "population_for_page", "describe", "quality_summary", "quality_statement", "loss_table", "training_summary"]
 
 
 def check_page_params(*, profile: str | None = None, task: str | None = None, tasks: Sequence[str] | None = None,
@@ -117,6 +117,19 @@ def quality_statement(population) -> str:
             f"MSE {silent:.3g}); {miss} of {len(t)} networks miss it"
             + ("" if gate else " (this profile does not leave them out)")
             + f", {int(t.diverged.astype(bool).sum())} diverged")
+
+
+def check_population_params(n_seeds: int = 0, archs: Sequence = (), activations: Sequence = (),
+                            units: Sequence = (), l2: Sequence = ()) -> None:
+    """The population parameters every page shares: seeds, architectures, activations,
+    network sizes and L2 coefficients (empty: the profile's own)."""
+    check_int("n_seeds", n_seeds, 0)
+    check_subset("archs", list(archs), cells.ARCHS)
+    check_subset("activations", list(activations), cells.ACTIVATIONS)
+    for u in units:
+        check_int("units", u, 1)
+    for v in l2:
+        check_number("l2", v, 0, None, low_inclusive=True)
 
 
 def describe(population) -> str:

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping, Sequence
@@ -561,15 +563,24 @@ def _write_group(result: dict, profile: Profile, root) -> None:
                            net["params"], net["meta"], net["loss_curve"], net["curve_iterations"])
 
 
+def _current(path, fingerprints) -> bool:
+    """The network file exists, can be read, and was trained with an accepted fingerprint
+    (a damaged file is not current: the sweep trains it again)."""
+    if not path.exists():
+        return False
+    try:
+        return store.read_meta(path).get("fingerprint") in fingerprints
+    except store.DamagedFileError:
+        return False
+
+
 def _missing_groups(profile: Profile, task: str, root) -> dict[str, pd.DataFrame]:
     todo = {}
     for gid, rows in _group_rows(profile, task).items():
         arch, act = rows.arch.iloc[0], rows.activation.iloc[0]
         ok = _accepted_fingerprints(profile.task(task), profile.train_config(task, arch, act),
                                     _hparams_rule(profile, task, arch, act))
-        stale = [nid for nid in rows.network_id
-                 if not (path := store.network_path(root, profile.name, task, nid)).exists()
-                 or store.read_meta(path).get("fingerprint") not in ok]
+        stale = [nid for nid in rows.network_id if not _current(store.network_path(root, profile.name, task, nid), ok)]
         if stale:  # only the missing or stale networks of the group train; the others are kept
             todo[gid] = rows[rows.network_id.isin(stale)]
     return todo
@@ -595,10 +606,14 @@ def run_sweep(profile: str | Profile = "book", tasks: Sequence[str] | str = tupl
               for gid in _group_rows(profile, t) if gid not in {g for tt, g, _ in todo if tt == t}]
     from tqdm import tqdm
 
+    kill_after = int(os.environ.get("UNIVERSALITY_KILL_AFTER_GROUPS", "0"))  # tests: a deterministic SIGKILL
     if scheduler is None:
-        for t, gid, rows in tqdm(todo, desc=f"{profile.name} sweep (groups)", disable=not progress or not todo):
+        for k, (t, gid, rows) in enumerate(tqdm(todo, desc=f"{profile.name} sweep (groups)",
+                                                disable=not progress or not todo)):
             _write_group(train_group(profile, t, gid, rows, root=root, progress=progress), profile, root)
             status.append({"task": t, "group_id": gid, "status": "trained"})
+            if kill_after and k + 1 == kill_after:
+                os.kill(os.getpid(), signal.SIGKILL)
     else:
         from distributed import Client, as_completed
 

@@ -31,6 +31,7 @@ import numpy as np
 
 __all__ = [
     "DEFAULT_ROOT",
+    "DamagedFileError",
     "atomic_write_bytes",
     "atomic_write_json",
     "atomic_savez",
@@ -118,17 +119,40 @@ def save_network(path, params: Mapping[str, np.ndarray], meta: Mapping, loss_cur
     return atomic_savez(path, arrays)
 
 
+class DamagedFileError(ValueError):
+    """A store file that exists but cannot be read (truncated, not an npz, missing arrays)."""
+
+
+def _damaged(path, err) -> DamagedFileError:
+    return DamagedFileError(f"{path} is damaged ({type(err).__name__}: {err}); delete it, or run "
+                            "'universality train' with the same profile to train it again")
+
+
 def load_network(path) -> tuple[dict[str, np.ndarray], dict, np.ndarray, np.ndarray]:
-    """Read a network file: (params, meta, loss_curve, curve_iterations)."""
-    with np.load(path, allow_pickle=False) as z:
-        params = {k[len("param/"):]: z[k] for k in z.files if k.startswith("param/")}
-        meta = json.loads(str(z["meta"]))
-        return params, meta, z["loss_curve"], z["curve_iterations"]
+    """Read a network file: (params, meta, loss_curve, curve_iterations).
+
+    Raises :class:`DamagedFileError` naming the file when it cannot be read.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            params = {k[len("param/"):]: z[k] for k in z.files if k.startswith("param/")}
+            meta = json.loads(str(z["meta"]))
+            return params, meta, z["loss_curve"], z["curve_iterations"]
+    except FileNotFoundError:
+        raise
+    except Exception as e:  # zipfile.BadZipFile, EOFError, KeyError, OSError, ValueError ...
+        raise _damaged(path, e) from None
 
 
 def read_meta(path) -> dict:
-    with np.load(path, allow_pickle=False) as z:
-        return json.loads(str(z["meta"]))
+    """A network file's metadata; :class:`DamagedFileError` when it cannot be read."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return json.loads(str(z["meta"]))
+    except FileNotFoundError:
+        raise
+    except Exception as e:
+        raise _damaged(path, e) from None
 
 
 def list_networks(root, profile: str, task: str) -> list[Path]:

@@ -1,0 +1,84 @@
+"""The command line: user errors print one line and exit with status 2, never a traceback."""
+
+import numpy as np
+import pytest
+
+from universality import cells, cli, store
+from universality.population import PROFILES, network_id
+
+
+def run(capsys, *argv):
+    with pytest.raises(SystemExit) as e:
+        cli.main(list(argv))
+    err = capsys.readouterr().err
+    return e.value.code, err
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["train", "--profile", "nope"], "'nope' is not one of smoke, book, paper"),
+    (["train", "--n-seeds", "-1"], "-1 must be a positive integer"),
+    (["train", "--task", "maze"], "invalid choice: 'maze'"),
+    (["losses", "--profile", "nope"], "'nope' is not one of"),
+    (["page", "nope"], "page='nope' does not exist; pages are"),
+    (["page", "figure1", "-p", "colour", "red"], "page 'figure1' has no parameter 'colour'; its parameters are"),
+    (["fixed-points", "--n-initial", "0"], "0 must be a positive integer"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+])
+def test_user_errors_print_one_line_and_exit_2(capsys, argv, words):
+    code, err = run(capsys, *argv)
+    assert code == 2
+    assert words in err, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_losses_on_an_empty_store(capsys, tmp_path):
+    code, err = run(capsys, "losses", "--profile", "smoke", "--data", str(tmp_path))
+    assert code == 2 and "universality train --profile smoke" in err and len(err.strip().splitlines()) == 1
+
+
+def test_profile_names_match_the_registry():
+    assert cli.PROFILE_NAMES == tuple(PROFILES)
+
+
+def _store_one(root, seed=0):
+    spec = cells.CellSpec("vanilla", "tanh", 16, 3, 3)
+    nid = network_id("flipflop", "vanilla", "tanh", 16, 1e-4, seed)
+    meta = {"task": "flipflop", "arch": "vanilla", "activation": "tanh", "units": 16, "l2": 1e-4, "seed": seed,
+            "valid_loss": 0.1, "train_loss": 0.1, "diverged": False, "hparams": {"learning_rate": 0.01}}
+    path = store.network_path(root, "smoke", "flipflop", nid)
+    store.save_network(path, cells.init_one(spec, seed), meta, np.zeros(1), np.ones(1))
+    return path
+
+
+def test_a_damaged_network_file_is_named(capsys, tmp_path):
+    path = _store_one(tmp_path)
+    path.write_bytes(path.read_bytes()[:100])  # truncated
+    with pytest.raises(store.DamagedFileError, match=str(path.name)):
+        store.load_network(path)
+    code, err = run(capsys, "losses", "--profile", "smoke", "--task", "flipflop", "--data", str(tmp_path))
+    assert code == 2 and path.name in err and "is damaged" in err and "Traceback" not in err
+
+
+def test_the_sweep_retrains_a_damaged_file(tmp_path):
+    from universality.population import _missing_groups, get_profile
+
+    prof = get_profile("smoke").with_(archs=("vanilla",), activations=("tanh",))
+    from universality.population import run_sweep
+
+    run_sweep(prof, ["flipflop"], root=tmp_path, progress=False)
+    assert _missing_groups(prof, "flipflop", tmp_path) == {}
+    path = store.list_networks(tmp_path, "smoke", "flipflop")[0]
+    path.write_bytes(b"not a zip file")
+    assert list(_missing_groups(prof, "flipflop", tmp_path)) == ["flipflop-vanilla-tanh-n16"]
+    table = run_sweep(prof, ["flipflop"], root=tmp_path, progress=False)
+    assert (table.status == "trained").sum() == 1
+    store.load_network(path)  # readable again
+
+
+def test_an_unexpected_error_keeps_its_traceback(monkeypatch):
+    def boom(args):
+        raise ValueError("internal: shapes (3,) and (4,) not aligned")
+
+    monkeypatch.setattr(cli, "_profiles", boom)
+    with pytest.raises(ValueError, match="not aligned"):
+        cli.main(["profiles"])
