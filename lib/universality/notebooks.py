@@ -137,7 +137,9 @@ def regenerate_references(pages: Sequence[str] | None = None) -> list[Path]:
         if pages and path.stem not in pages:
             continue
         out = REFERENCES / f"{path.stem}.ipynb"
-        run_page(path, out, dict(SMOKE_PARAMETERS), cwd=REFERENCES, progress=False)
+        known = page_parameters(path)
+        run_page(path, out, {k: v for k, v in SMOKE_PARAMETERS.items() if k in known}, cwd=REFERENCES,
+                 progress=False)
         nb = _strip_images(nbformat.read(out, 4))
         nb.metadata.pop("papermill", None)
         for cell in nb.cells:
