@@ -100,6 +100,11 @@ trajs = {f"{plotting.ARCH_LABELS[r.arch]} {r.activation}": analysis.pca(hs[nid],
          for nid, r in examples.iterrows()}
 fig = plotting.plot_trajectories(trajs, title="Fig. 1b: probe trajectories (top 3 PCs of each network)")
 
+# %% tags=["remove-input"]
+# NBVAL_IGNORE_OUTPUT
+plotting.interactive_3d({k: v[:, :, :3] for k, v in trajs.items()}, title="Fig. 1b, interactive: drag to rotate",
+                        div_id="fig1b")
+
 # %% [markdown]
 # ## c, d: representational geometry (SVCCA)
 
@@ -155,6 +160,15 @@ else:
     plotting.plot_transition_matrix(topo.graphs[nid], names, n_unst, ax=ax2, present=present,
                                     title=f"transition graph (points lined up by {topo.principle})")
     fig.tight_layout()
+
+# %% tags=["remove-input"]
+# NBVAL_IGNORE_OUTPUT
+if choice:
+    runs3 = p.project(runs).reshape(-1, runs.shape[2], 3)
+    plotting.interactive_3d({nid: runs3}, colors=["#bbbbbb"] * len(runs3), points={nid: p.project(f.h)},
+                            point_colors={nid: plotting.unstable_colors(f.n_unstable)}, ncols=1,
+                            title="Fig. 1e, interactive: fixed points (black stable; red, orange, gold: 1, 2, 3 "
+                                  "unstable dimensions) and the runs leaving them", div_id="fig1e")
 
 # %% [markdown]
 # ## f: MDS of the topology distances
@@ -225,6 +239,24 @@ for label, s in ev.separations.items():
 # %%
 for claim in evidence.judge(ev):
     print(claim.render(), end="\n\n")
+
+# %% [markdown]
+# ## Take the results away
+#
+# The page's numbers as plain files (CSV tables with network ids as labels, fixed points as
+# an `.npz` without pickle): <a href="downloads/figure1/networks.csv" download>every network</a>,
+# <a href="downloads/figure1/distances_svcca.csv" download>SVCCA distances</a>,
+# <a href="downloads/figure1/distances_topology.csv" download>topology distances</a>,
+# <a href="downloads/figure1/clustering.csv" download>nearest-neighbour tests</a>,
+# <a href="downloads/figure1/claims.csv" download>verdicts</a>,
+# <a href="downloads/figure1/fixed_points.npz" download>fixed points</a>, or
+# <a href="downloads/figure1.zip" download>all of them</a>. Load them with
+# `pandas.read_csv(path, index_col=0)` and
+# `universality.fixed_points.load_collection(path)` (or `numpy.load(path)`).
+
+# %%
+saved = evidence.save(ev, "downloads/figure1")
+print(f"saved {len(saved)} files: " + ", ".join(p.name for p in saved))
 
 # %% [markdown]
 # **Where we differ.** The book population is much smaller than the paper's (see the

@@ -101,6 +101,10 @@ trajs = {f"{plotting.ARCH_LABELS[r.arch]} {r.activation}": analysis.pca(hs[nid][
 fig = plotting.plot_trajectories(trajs, colors=freq_colors,
                                  title="Fig. 2b: probe trajectories, second half of the trial (colour: frequency)")
 
+# %% tags=["remove-input"]
+# NBVAL_IGNORE_OUTPUT
+plotting.interactive_3d(trajs, colors=freq_colors, title="Fig. 2b, interactive: drag to rotate", div_id="fig2b")
+
 # %% [markdown]
 # ## c: representational geometry (SVCCA)
 
@@ -181,6 +185,24 @@ print(pages.quality_summary(ev.table).to_string())
 # %%
 for claim in evidence.judge(ev):
     print(claim.render(), end="\n\n")
+
+# %% [markdown]
+# ## Take the results away
+#
+# The page's numbers as plain files (CSV tables with network ids as labels, fixed points as
+# an `.npz` without pickle): <a href="downloads/figure2/networks.csv" download>every network</a>,
+# <a href="downloads/figure2/distances_svcca.csv" download>SVCCA distances</a>,
+# <a href="downloads/figure2/distances_topology.csv" download>topology distances</a>,
+# <a href="downloads/figure2/clustering.csv" download>nearest-neighbour tests</a>,
+# <a href="downloads/figure2/claims.csv" download>verdicts</a>,
+# <a href="downloads/figure2/fixed_points.npz" download>fixed points</a>, or
+# <a href="downloads/figure2.zip" download>all of them</a>. Load them with
+# `pandas.read_csv(path, index_col=0)` and
+# `universality.fixed_points.load_collection(path)` (or `numpy.load(path)`).
+
+# %%
+saved = evidence.save(ev, "downloads/figure2")
+print(f"saved {len(saved)} files: " + ", ".join(p.name for p in saved))
 
 # %% [markdown]
 # **Where we differ.** The book population is much smaller than the paper's and trained

@@ -114,6 +114,11 @@ for nid, row in examples.iterrows():
 fig = plotting.plot_trajectories(trajs, colors=plotting.cdi_probe_colors(probe.labels), fixed_points=points,
                                  title="Fig. 3b: probe responses (colour: context) and slow points")
 
+# %% tags=["remove-input"]
+# NBVAL_IGNORE_OUTPUT
+plotting.interactive_3d(trajs, colors=plotting.cdi_probe_colors(probe.labels), points=points,
+                        title="Fig. 3b, interactive: drag to rotate (black: slow points)", div_id="fig3b")
+
 # %% [markdown]
 # ## c: representational geometry (SVCCA)
 
@@ -180,6 +185,24 @@ print(pages.quality_summary(ev.table).to_string())
 # %%
 for claim in evidence.judge(ev):
     print(claim.render(), end="\n\n")
+
+# %% [markdown]
+# ## Take the results away
+#
+# The page's numbers as plain files (CSV tables with network ids as labels, fixed points as
+# an `.npz` without pickle): <a href="downloads/figure3/networks.csv" download>every network</a>,
+# <a href="downloads/figure3/distances_svcca.csv" download>SVCCA distances</a>,
+# <a href="downloads/figure3/distances_topology.csv" download>topology distances</a>,
+# <a href="downloads/figure3/clustering.csv" download>nearest-neighbour tests</a>,
+# <a href="downloads/figure3/claims.csv" download>verdicts</a>,
+# <a href="downloads/figure3/fixed_points.npz" download>fixed points</a>, or
+# <a href="downloads/figure3.zip" download>all of them</a>. Load them with
+# `pandas.read_csv(path, index_col=0)` and
+# `universality.fixed_points.load_collection(path)` (or `numpy.load(path)`).
+
+# %%
+saved = evidence.save(ev, "downloads/figure3")
+print(f"saved {len(saved)} files: " + ", ".join(p.name for p in saved))
 
 # %% [markdown]
 # **Where we differ.** The book population is smaller than the paper's and trained with a

@@ -39,7 +39,7 @@ import numpy as np
 import tensorflow as tf  # noqa: F401  (its start-up log is ignored by nbval)
 import matplotlib.pyplot as plt
 
-from universality import analysis, embedding, evidence, pages, plotting
+from universality import analysis, claims, embedding, evidence, pages, plotting
 
 plotting.setup()
 tf.get_logger().setLevel("ERROR")
@@ -136,6 +136,26 @@ for c in fig4.claims:
 
 # %%
 print(fig4.better_trained.render() if fig4.better_trained else "fewer than 2 trained tanh networks: not computed")
+
+# %% [markdown]
+# ## Take the results away
+#
+# <a href="downloads/figure4/distances_svcca.csv" download>SVCCA distances</a>,
+# <a href="downloads/figure4/group_means.csv" download>group means</a>,
+# <a href="downloads/figure4/networks.csv" download>networks</a> and
+# <a href="downloads/figure4/claims.csv" download>verdicts</a> (CSV; `pandas.read_csv(path, index_col=0)`).
+
+# %%
+from pathlib import Path  # noqa: E402  (where the files go)
+
+out = Path("downloads/figure4")
+out.mkdir(parents=True, exist_ok=True)
+dist.to_pandas().to_csv(out / "distances_svcca.csv")
+fig4.groups.to_csv(out / "group_means.csv")
+pop.table.to_csv(out / "networks.csv")
+claims_table = claims.scorecard(fig4.claims)
+claims_table.to_csv(out / "claims.csv")
+print("saved:", ", ".join(sorted(p.name for p in out.iterdir())))
 
 # %% [markdown]
 # **Where we differ.** Vanilla networks only, as in the paper's Fig. 4; the book's CDI

@@ -82,6 +82,17 @@ for key, c in card.iterrows():
           f"  verdict: {c.verdict.upper()}" + (f"\n  note: {c.note}" if c.note else "") + "\n")
 
 # %% [markdown]
+# The table as a file: <a href="downloads/scorecard.csv" download>scorecard.csv</a>
+# (`pandas.read_csv(path, index_col=0)`).
+
+# %%
+import os  # noqa: E402
+
+os.makedirs("downloads", exist_ok=True)
+card.to_csv("downloads/scorecard.csv")
+print("saved downloads/scorecard.csv")
+
+# %% [markdown]
 # **How to read this.** A "not reproduced" is a statement about the book's populations:
 # their size (see the introduction), their training and the choices this book had to make
 # where the paper is silent (listed on the methods page). The figure pages show the

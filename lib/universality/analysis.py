@@ -300,7 +300,7 @@ def group_difference_interval(distances: xr.DataArray, by: Sequence[str], pair_a
     each group; pairs of a network with its own copy left out)."""
     group = _groups_of(distances, by)
     d = np.asarray(distances)
-    members = {g: np.flatnonzero(group == g) for g in set(group)}
+    members = {g: np.flatnonzero(group == g) for g in sorted(set(group))}
     for g in (*pair_a, *pair_b):
         if g not in members:
             raise ValueError(f"group {g!r} is not among {sorted(members)}")

@@ -280,3 +280,49 @@ def scorecard(populations: dict, n_trials: int = 64, variance_kept: float = 0.95
 
         atomic_write_bytes(path, card.reset_index().to_json(orient="records").encode())
     return card
+
+
+# ------------------------------------------------------------------------------ downloads
+
+
+def save(ev: Evidence, directory) -> list:
+    """Write a task's evidence as plain files a reader can load (no pickle):
+
+    * ``networks.csv``: every network, its labels, losses, normalised error, left out or not;
+    * ``distances_<name>.csv``: each distance matrix (network ids as row and column labels);
+    * ``clustering.csv``: the nearest-neighbour tests; ``claims.csv``: the verdicts;
+    * ``fixed_points.npz``: every network's fixed points
+      (``universality.fixed_points.load_collection``, or ``numpy.load``);
+    * ``<table>.csv``: the linearisation tables (sine: per frequency; CDI: spectra, ...);
+    * ``<directory>.zip``: all of them in one archive.
+
+    Returns the paths written.
+    """
+    from pathlib import Path
+
+    from . import fixed_points as fp
+
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    out = []
+
+    def csv(name, frame, index=True):
+        path = d / f"{name}.csv"
+        frame.to_csv(path, index=index)
+        out.append(path)
+
+    csv("networks", ev.table)
+    for name, dist in ev.distances.items():
+        slug = name.replace(" ", "_").replace("(", "").replace(")", "").replace(",", "")
+        csv(f"distances_{slug}", dist.to_pandas())
+    csv("clustering", ev.clustering)
+    csv("claims", claims.scorecard(judge(ev)))
+    for name, table in ev.linear.items():
+        csv(name, table, index=False)
+    path = d / "fixed_points.npz"
+    fp.save_collection(path, {str(k): v for k, v in ev.fixed_points.items()})
+    out.append(path)
+    import shutil
+
+    out.append(Path(shutil.make_archive(str(d), "zip", root_dir=d)))
+    return out

@@ -450,3 +450,53 @@ def plot_clustering_bars(table: pd.DataFrame, networks: str = "all", labels: Seq
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def _rgb(c) -> str:
+    from matplotlib.colors import to_rgb
+
+    r, g, b = to_rgb(c)
+    return f"rgb({int(255 * r)},{int(255 * g)},{int(255 * b)})"
+
+
+def interactive_3d(trajectories: Mapping[str, np.ndarray], colors=None, points: Mapping | None = None,
+                   point_colors: Mapping | None = None, title: str = "", div_id: str = "view3d", ncols: int = 2):
+    """The 3-D panels as an interactive view the reader can rotate (plotly, no network needed:
+    plotly.js is served by the book, :mod:`universality.book_extension`).
+
+    Parameters
+    ----------
+    trajectories : name -> (B, T, 3) states (one 3-D scene per name)
+    colors : B colours, one per trajectory (matplotlib colour specs)
+    points : name -> (n, 3) fixed points drawn as markers; ``point_colors`` name -> n colours
+    div_id : a fixed element id, so the page's output does not change from run to run
+
+    Returns an ``IPython.display.HTML`` object.
+    """
+    import plotly.graph_objects as go
+    from IPython.display import HTML
+    from plotly.subplots import make_subplots
+
+    names = list(trajectories)
+    rows = max(1, int(np.ceil(len(names) / ncols)))
+    fig = make_subplots(rows=rows, cols=ncols, specs=[[{"type": "scene"}] * ncols] * rows,
+                        subplot_titles=names, horizontal_spacing=0.02, vertical_spacing=0.05)
+    for k, name in enumerate(names):
+        r, c = k // ncols + 1, k % ncols + 1
+        tr = np.asarray(trajectories[name])
+        cols = colors if colors is not None else plt.get_cmap("viridis")(np.linspace(0, 1, len(tr)))
+        for b in range(len(tr)):
+            col = _rgb(cols[b] if len(cols) > b else cols[-1])
+            fig.add_trace(go.Scatter3d(x=tr[b, :, 0], y=tr[b, :, 1], z=tr[b, :, 2], mode="lines",
+                                       line={"color": col, "width": 3}, showlegend=False, hoverinfo="skip"),
+                          row=r, col=c)
+        if points and name in points and len(points[name]):
+            p = np.asarray(points[name])
+            pc = [_rgb(x) for x in point_colors[name]] if point_colors and name in point_colors else "black"
+            fig.add_trace(go.Scatter3d(x=p[:, 0], y=p[:, 1], z=p[:, 2], mode="markers",
+                                       marker={"size": 4, "color": pc, "line": {"color": "black", "width": 1}},
+                                       showlegend=False), row=r, col=c)
+    fig.update_layout(height=420 * rows, width=None, title=title or None, margin={"l": 0, "r": 0, "t": 40, "b": 0})
+    fig.update_scenes(xaxis_title="PC 1", yaxis_title="PC 2", zaxis_title="PC 3")
+    return HTML(fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id,
+                            config={"displaylogo": False}))
