@@ -20,18 +20,9 @@ def smoke_flipflop(tmp_path_factory):
     return load_population("smoke", "flipflop", root=root)
 
 
-def _tanh2d_population(p=2):
-    """The 2-unit tanh network of tests/data (9 fixed points at x* = 0), p copies, as a
-    1-bit flip-flop population."""
-    z = np.load(DATA / "tanh2d_fixed_points.npz", allow_pickle=False)
-    one = {"W_x": z["W_x"].astype(np.float32), "W_h": z["W_h"].astype(np.float32),
-           "b": z["b"].astype(np.float32), "W_out": np.array([[1.0], [0.5]], np.float32),
-           "b_out": np.zeros(1, np.float32)}
-    ids = [f"tanh2d-{i}" for i in range(p)]
-    table = pd.DataFrame({"network_id": ids, "task": "flipflop", "arch": "vanilla", "activation": "tanh",
-                          "units": 2, "l2": 0.0, "seed": range(p), "valid_loss": 0.0, "diverged": False})
-    return Population(make_task("flipflop", n_bits=1), table.set_index("network_id"),
-                      {i: dict(one) for i in ids}, {i: (np.zeros(0), np.zeros(0)) for i in ids})
+def _tanh2d_population(t, p=2):
+    """The 2-unit tanh network of tests/data, p copies, as a 1-bit flip-flop population."""
+    return t.population(p, [f"tanh2d-{i}" for i in range(p)])
 
 
 # ---------------------------------------------------------------------------- PCA
@@ -103,8 +94,8 @@ def test_clustering_table_separated_versus_shuffled(rng):
 # ---------------------------------------------------------------------------- caches
 
 
-def test_fixed_point_cache_round_trip_and_key(tmp_path):
-    pop = _tanh2d_population(2)
+def test_fixed_point_cache_round_trip_and_key(tmp_path, tanh2d):
+    pop = _tanh2d_population(tanh2d, 2)
     cfg = fp.FixedPointConfig(n_initial=256, noise_scale=0.5, max_iters=400)
     first = analysis.fixed_points(pop, cfg, root=tmp_path)
     files = list((tmp_path / "_cache" / "fixed_points").glob("*.npz"))
@@ -126,10 +117,10 @@ def test_fixed_point_cache_round_trip_and_key(tmp_path):
     assert len(changed["tanh2d-1"]) == 1 and len(changed["tanh2d-0"]) == len(first["tanh2d-0"])
 
 
-def test_transition_cache_round_trip_and_key(tmp_path):
+def test_transition_cache_round_trip_and_key(tmp_path, tanh2d):
     from universality import topology
 
-    pop = _tanh2d_population(2)
+    pop = _tanh2d_population(tanh2d, 2)
     cfg = fp.FixedPointConfig(n_initial=256, noise_scale=0.5, max_iters=400)
     fps = analysis.fixed_points(pop, cfg, root=tmp_path)
     tcfg = topology.TopologyConfig(n_perturbations=20)

@@ -60,7 +60,8 @@ def test_a_damaged_network_file_is_named(capsys, tmp_path):
 
 
 def test_the_sweep_retrains_a_damaged_file(tmp_path):
-    from universality.population import _missing_groups, get_profile
+    from universality.population import get_profile
+    from universality.sweep import missing_groups as _missing_groups
 
     prof = get_profile("smoke").with_(archs=("vanilla",), activations=("tanh",))
     from universality.population import run_sweep

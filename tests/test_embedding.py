@@ -4,19 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.linalg as sla
-from threadpoolctl import threadpool_limits
 from scipy.spatial.distance import cdist
 
 from universality.embedding import mds
 from universality.similarity import pairwise_distances
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_blas_thread():
-    """Small matrices run on one BLAS thread: on a busy 2-core machine, oversubscribed
-    OpenBLAS threads made this file ~100x slower (minutes instead of seconds)."""
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 def procrustes_residual(a, b):

@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 from universality import cells
+from universality.population import Population
 from universality import fixed_points as fp
 from universality.tasks import FlipFlop
 
@@ -76,16 +77,12 @@ def test_decompose_left_right_and_order(rng):
 # --------------------------------------------------------------------------------------
 
 
-def _tanh2d():
-    z = np.load(DATA / "tanh2d_fixed_points.npz", allow_pickle=False)
-    spec = cells.CellSpec("vanilla", "tanh", 2, 1, 1)
-    params = {"W_x": z["W_x"][None], "W_h": z["W_h"][None], "b": z["b"][None],
-              "W_out": np.array([[[1.0], [0.5]]]), "b_out": np.zeros((1, 1))}
-    return z, spec, {k: v.astype(np.float32) for k, v in params.items()}
+def _tanh2d(t):
+    return t.z, t.spec, t.params(1)
 
 
-def test_tanh_network_recovers_stored_ground_truth(rng):
-    z, spec, params = _tanh2d()
+def test_tanh_network_recovers_stored_ground_truth(rng, tanh2d):
+    z, spec, params = _tanh2d(tanh2d)
     states = rng.uniform(-1.3, 1.3, size=(1, 400, 2))
     cfg = fp.FixedPointConfig(n_initial=400, noise_scale=0.0, max_iters=600)
     (f,) = fp.find_cell_fixed_points(spec, params, z["x_conditions"], states, cfg)
@@ -107,13 +104,13 @@ def test_tanh_network_recovers_stored_ground_truth(rng):
     np.testing.assert_allclose(f.outputs[:, 0], f.h[:, 0] + 0.5 * f.h[:, 1], atol=1e-5)
 
 
-def test_per_point_stopping_and_iteration_counts(rng):
+def test_per_point_stopping_and_iteration_counts(rng, tanh2d):
     """A point started on a fixed point stops at once; the others keep moving."""
-    z, spec, params = _tanh2d()
+    z, spec, params = _tanh2d(tanh2d)
     fixed = z["h"][z["condition"] == 0][:1]
     h0 = np.concatenate([fixed, rng.uniform(-0.5, 0.5, (7, 2))])[None]
     x = np.zeros((1, 8, 1))
-    step_fn = fp._cell_fns(spec)[0]
+    step_fn = cells.functions(spec)[0]
     tparams = {k: tf.constant(v) for k, v in params.items()}
     res = fp.minimize_q(step_fn, h0, x, fp.FixedPointConfig(max_iters=300, check_every=50), args=(tparams,))
     assert res.n_iters[0, 0] <= 1
@@ -235,7 +232,7 @@ def test_container_save_load_without_pickle(tmp_path, rng):
     with np.load(path, allow_pickle=False) as z:
         assert all(z[k].dtype != object for k in z.files)
     g = fp.FixedPoints.load(path)
-    for a in fp._ARRAYS:
+    for a in ("h", "q", "x", "condition", "J_h", "J_x", "eigenvalues", "right", "left", "outputs"):
         np.testing.assert_array_equal(getattr(f, a), getattr(g, a))
     assert g.meta == {"network_id": "toy"}
     coll = {"net-a": f, "net-b": f[f.is_stable]}
@@ -286,20 +283,22 @@ def test_input_validation(rng):
         fp.find_fixed_points(_linear_step, np.zeros((0, 3, 2)), np.zeros((0, 3, 1)))
     with pytest.raises(ValueError, match="task 'flipflop' has 3 inputs but the networks take 2"):
         spec2 = cells.CellSpec("vanilla", "tanh", 4, 2, 3)
-        fp.find_population_fixed_points((spec2, cells.init_params(spec2, [0])), FlipFlop(), SMALL, progress=False)
+        fp.find_population_fixed_points(Population.from_stacked(None, spec2, cells.init_params(spec2, [0])),
+                                        FlipFlop(), SMALL, progress=False)
 
 
-def test_population_entry_point_on_spec_params_pair():
-    """The (spec, params) form: keys 0..P-1, trajectories from the task, batched = alone."""
+def test_population_entry_point_on_stacked_parameters():
+    """A population built from stacked parameters: keys 0..P-1, trajectories from the
+    task, batched = alone."""
     task = FlipFlop(n_steps=30)
     spec = cells.CellSpec("vanilla", "tanh", 6, 3, 3)
     params = cells.init_params(spec, [0, 1])
     params["W_h"] *= 1.8
     cfg = fp.FixedPointConfig(n_initial=64, n_trials=4, max_iters=300)
-    both = fp.find_population_fixed_points((spec, params), task, cfg, progress=False)
+    both = fp.find_population_fixed_points(Population.from_stacked(task, spec, params), task, cfg, progress=False)
     assert list(both) == [0, 1]
-    alone = fp.find_population_fixed_points((spec, {k: v[1:] for k, v in params.items()}), task, cfg,
-                                            progress=False)
+    alone = fp.find_population_fixed_points(Population.from_stacked(task, spec, {k: v[1:] for k, v in params.items()}),
+                                            task, cfg, progress=False)
     # network 1 alone is keyed 0 there, so its draw differs; its fixed points must not
     assert len(both[1]) == len(alone[0]) and np.all(alone[0].contains(both[1].h, tol=1e-3))
     assert all(f.outputs.shape == (len(f), 3) for f in both.values())

@@ -161,7 +161,7 @@ def test_per_architecture_training_settings():
 def test_per_architecture_hyperparameters_train_and_fingerprint(tmp_path):
     """An arch-specific entry reaches that arch's networks only, and changing it retrains
     only that arch's group."""
-    from universality.population import _missing_groups
+    from universality.sweep import missing_groups as _missing_groups
     from universality.training import HParams
 
     base = SMOKE.with_(archs=("vanilla", "gru"), activations=("tanh",))
@@ -176,7 +176,7 @@ def test_per_architecture_hyperparameters_train_and_fingerprint(tmp_path):
 
 def test_stored_book_populations_are_current():
     """The book networks committed in data/ match the book profile (no silent retraining)."""
-    from universality.population import _missing_groups
+    from universality.sweep import missing_groups as _missing_groups
 
     root = store.DEFAULT_ROOT
     for task in ("flipflop", "sine", "cdi"):

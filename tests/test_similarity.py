@@ -4,7 +4,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.linalg as sla
-from threadpoolctl import threadpool_limits
 
 from universality import similarity
 from universality.similarity import (
@@ -19,12 +18,6 @@ from universality.similarity import (
 SEEDS = [0, 1, 2, 3, 4]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_blas_thread():
-    """Small matrices run on one BLAS thread: on a busy 2-core machine, oversubscribed
-    OpenBLAS threads made this file ~100x slower (minutes instead of seconds)."""
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 def latent_data(rng, n=400, rank=5, units=64, noise=0.0):
@@ -232,8 +225,12 @@ def no_compute(monkeypatch):
     def boom(*args, **kwargs):
         raise AssertionError("computation started before validation")
 
-    monkeypatch.setattr(similarity, "reduce", boom)
-    monkeypatch.setattr(similarity, "_gram", boom)
+    from universality.similarity import core, metrics
+
+    monkeypatch.setattr(core, "centred_gram", boom)
+    monkeypatch.setattr(metrics, "principal_axes", boom)
+    monkeypatch.setattr(metrics, "reduce_validated", boom)
+    monkeypatch.setattr(metrics, "centred_gram", boom)
 
 
 def _reps(rng, n=50, p=4, count=3):
@@ -263,7 +260,7 @@ def test_pairwise_bad_inputs_raise_before_compute(no_compute):
             pairwise_distances(reps, variance_kept=v, progress=False)
     with pytest.raises(ValueError, match=r"labels has 2 rows but representations has 3"):
         pairwise_distances(reps, labels=pd.DataFrame({"arch": ["a", "b"]}), progress=False)
-    with pytest.raises(ValueError, match=r"metric='pca' is not one of \('svcca', 'cka'\)"):
+    with pytest.raises(ValueError, match=r"metric='pca' is not one of \('svcca', 'cka', 'procrustes'\)"):
         pairwise_distances(reps, metric="pca", progress=False)
     with pytest.raises(ValueError, match=r"block_size=0 must be a positive integer"):
         pairwise_distances(reps, block_size=0, progress=False)
@@ -285,3 +282,78 @@ def test_pair_bad_inputs_raise():
         svcca_distance(x, x, variance_kept=2)
     with pytest.raises(ValueError, match=r"X has zero variance"):
         svcca_distance(np.ones((50, 4)), x)
+
+
+# --------------------------------------------------------------------------- shape metrics
+
+
+def procrustes_reference(X, Y, alpha):
+    """The angular shape distance written from its definition (Williams et al. 2021), for
+    one pair: centre, scale to unit Frobenius norm, partially whiten with the covariance
+    C = X^T X (alpha I + (1 - alpha) C^(-1/2), pseudo-inverse on the rank), scale to unit
+    norm, and arccos of the best orthogonal alignment, max_Q tr(X~^T Y~ Q) = ||X~^T Y~||_*."""
+    def prep(Z):
+        Z = Z - Z.mean(axis=0)
+        Z = Z / np.linalg.norm(Z)
+        lam, V = np.linalg.eigh(Z.T @ Z)
+        keep = lam > lam.max() * 1e-10
+        inv_sqrt = (V[:, keep] / np.sqrt(lam[keep])) @ V[:, keep].T
+        W = alpha * np.eye(Z.shape[1]) + (1 - alpha) * inv_sqrt
+        Zt = Z @ W
+        return Zt / np.linalg.norm(Zt)
+
+    a, b = prep(np.asarray(X, float)), prep(np.asarray(Y, float))
+    return float(np.arccos(np.clip(np.linalg.svd(a.T @ b, compute_uv=False).sum(), 0, 1)))
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.5, 1.0])
+def test_procrustes_matches_the_definition_pair_by_pair(alpha):
+    rng = np.random.default_rng(int(alpha * 10))
+    reps = [rng.standard_normal((120, 5)) @ rng.standard_normal((5, 7)) + 0.05 * rng.standard_normal((120, 7))
+            for _ in range(5)]
+    d = similarity.pairwise(similarity.Procrustes(alpha=alpha, variance_kept=1.0), reps, progress=False,
+                            block_size=2)
+    for i in range(5):
+        for j in range(5):
+            want = 0.0 if i == j else procrustes_reference(reps[i], reps[j], alpha)
+            assert d.values[i, j] == pytest.approx(want, abs=1e-7)
+
+
+def test_procrustes_invariances_and_negative_control():
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((200, 6)) @ rng.standard_normal((6, 6))
+    R, _ = np.linalg.qr(rng.standard_normal((6, 6)))
+    A = rng.standard_normal((6, 6)) + 3 * np.eye(6)  # a general invertible map
+    for alpha in (0.0, 0.5, 1.0):
+        m = similarity.Procrustes(alpha=alpha, variance_kept=1.0)
+        d = similarity.pairwise(m, [X, X @ R * 2.5 + 1.0], progress=False)  # rotation, scale, offset
+        assert d.values[0, 1] < 1e-6
+    cca = similarity.pairwise(similarity.Procrustes(alpha=0.0, variance_kept=1.0), [X, X @ A], progress=False)
+    assert cca.values[0, 1] < 1e-6  # whitened: invariant to any invertible map
+    proc = similarity.pairwise(similarity.Procrustes(alpha=1.0, variance_kept=1.0), [X, X @ A], progress=False)
+    assert proc.values[0, 1] > 0.05  # Procrustes: not (the negative control)
+
+
+def test_procrustes_triangle_inequality_on_random_triples():
+    rng = np.random.default_rng(4)
+    reps = [rng.standard_normal((80, 4)) @ rng.standard_normal((4, 6)) + 0.3 * rng.standard_normal((80, 6))
+            for _ in range(12)]
+    for alpha in (0.0, 0.5, 1.0):
+        d = similarity.pairwise(similarity.Procrustes(alpha=alpha), reps, progress=False).values
+        i, j, k = np.meshgrid(range(12), range(12), range(12), indexing="ij")
+        assert np.all(d[i, k] <= d[i, j] + d[j, k] + 1e-9)
+        assert np.all(d <= np.pi / 2 + 1e-12) and np.allclose(d, d.T)
+    # SVCCA, the paper's measure, is not a metric: it can break the triangle inequality
+    # (reported, not asserted: it depends on the draw)
+
+
+def test_metric_objects_validate_their_parameters():
+    with pytest.raises(ValueError, match=r"alpha=1.5 must be a number in \[0, 1\]"):
+        similarity.Procrustes(alpha=1.5)
+    with pytest.raises(ValueError, match=r"variance_kept=0 is outside \(0, 1\]"):
+        similarity.SVCCA(variance_kept=0)
+    with pytest.raises(ValueError, match="is not a Metric"):
+        similarity.pairwise("svcca", [np.eye(3), np.eye(3)])
+    svcca = similarity.pairwise(similarity.SVCCA(0.9), [np.random.default_rng(0).standard_normal((30, 4))
+                                                       for _ in range(3)], progress=False)
+    assert svcca.attrs == {"metric": "svcca", "variance_kept": 0.9}

@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 import xarray as xr
 from scipy.spatial.distance import cdist
-from threadpoolctl import threadpool_limits
 
 from universality.similarity import pairwise_distances
 from universality.statistics import (
@@ -22,10 +21,6 @@ from universality.statistics import (
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_blas_thread():
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 def clusters(rng, sizes=(20, 20, 20), dim=5, spread=0.3, separation=10.0):

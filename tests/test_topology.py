@@ -12,18 +12,8 @@ from universality.topology import alignment as al
 DATA = Path(__file__).parent / "data"
 
 
-def _tanh2d(p=1):
-    """The 2-unit tanh network of tests/data (9 fixed points at x* = 0), stacked p times."""
-    z = np.load(DATA / "tanh2d_fixed_points.npz", allow_pickle=False)
-    spec = cells.CellSpec("vanilla", "tanh", 2, 1, 1)
-    one = {"W_x": z["W_x"], "W_h": z["W_h"], "b": z["b"], "W_out": np.array([[1.0], [0.5]]), "b_out": np.zeros(1)}
-    params = {k: np.stack([v] * p).astype(np.float32) for k, v in one.items()}
-    sel = z["condition"] == 0
-    h = z["h"][sel]
-    n = len(h)
-    f = fp.FixedPoints.build(h, np.zeros(n), np.zeros((n, 1)), np.zeros(n, int), z["J_h"][sel],
-                             np.zeros((n, 2, 1)), h @ one["W_out"])
-    return spec, params, f
+def _tanh2d(t, p=1):
+    return t.spec, t.params(p), t.fixed_points(0)
 
 
 def test_readout_order_is_lexicographic_with_rounding():
@@ -50,10 +40,10 @@ def _population(spec, params):
     return Population.from_stacked(None, spec, params)
 
 
-def test_transition_matrix_of_tanh_network_known_answer():
+def test_transition_matrix_of_tanh_network_known_answer(tanh2d):
     """4 stable corners (self-loops), 4 saddles to their 2 neighbouring corners, and the
     unstable node at the centre to all 4 corners."""
-    spec, params, f = _tanh2d()
+    spec, params, f = _tanh2d(tanh2d)
     cfg = tp.TopologyConfig(n_perturbations=100, perturbation_scale=0.02)
     (mat,) = tp.transition_matrices(_population(spec, params), {0: f}, config=cfg, progress=False).values()
     assert mat.shape == (9, 9)
@@ -72,10 +62,10 @@ def test_transition_matrix_of_tanh_network_known_answer():
     assert np.count_nonzero(mat[centre]) == 4 and mat[centre].max() < 0.5
 
 
-def test_transition_matrix_does_not_depend_on_the_order_of_the_points():
+def test_transition_matrix_does_not_depend_on_the_order_of_the_points(tanh2d):
     """Perturbation draws are keyed by each point's canonical rank: shuffling the fixed
     points shuffles the matrix's rows and columns alike, and changes nothing else."""
-    spec, params, f = _tanh2d()
+    spec, params, f = _tanh2d(tanh2d)
     cfg = tp.TopologyConfig(n_perturbations=60, perturbation_scale=0.02)
     pop = _population(spec, params)
     (mat,) = tp.transition_matrices(pop, {0: f}, config=cfg, progress=False).values()
@@ -88,8 +78,8 @@ def test_transition_matrix_does_not_depend_on_the_order_of_the_points():
     assert not np.array_equal(other, mat)
 
 
-def test_heteroclinic_trajectories_leave_saddles_for_stable_points():
-    spec, params, f = _tanh2d()
+def test_heteroclinic_trajectories_leave_saddles_for_stable_points(tanh2d):
+    spec, params, f = _tanh2d(tanh2d)
     one = {k: v[0] for k, v in params.items()}
     traj = tp.heteroclinic_trajectories(spec, one, f, n_perturbations=5, n_steps=200, scale=0.02)
     assert traj.shape == (9, 5, 201, 2)

@@ -73,13 +73,16 @@ def pca(x: np.ndarray, n_components: int = 3) -> PCA:
     return PCA(mean, axes, var[:n_components] / max(var.sum(), 1e-300))
 
 
-def geometry(population, inputs_btm: np.ndarray, metrics: Sequence[str] = ("svcca", "cka"),
+def geometry(population, inputs_btm: np.ndarray, metrics: Sequence = ("svcca", "cka"),
              variance_kept: float = 0.95, progress: bool = False) -> dict[str, xr.DataArray]:
-    """All-pairs representational distances of a population, one labelled matrix per metric."""
+    """All-pairs representational distances of a population, one labelled matrix per metric.
+
+    ``metrics``: names ('svcca' with ``variance_kept``, 'cka', 'procrustes') or
+    :class:`universality.similarity.Metric` objects (keyed by their ``name``)."""
     reps = representations(population, inputs_btm)
     labels = labels_of(population)
-    return {m: similarity.pairwise_distances(reps, metric=m, labels=labels, variance_kept=variance_kept,
-                                             progress=progress) for m in metrics}
+    objs = [similarity.metric_from_name(m, variance_kept) if isinstance(m, str) else m for m in metrics]
+    return {m.name: similarity.pairwise(m, reps, labels=labels, progress=progress) for m in objs}
 
 
 # --------------------------------------------------------------------------------------
@@ -104,59 +107,14 @@ def population_key(population, config) -> str:
     return h.hexdigest()[:20]
 
 
-_COMPACT = ("h", "q", "x", "condition", "outputs")
-
-
-def _save_compact(path, fps: Mapping) -> None:
-    import json
-
-    from .store import atomic_savez
-
-    arrays = {"network_ids": np.array([str(k) for k in fps], dtype=str)}
-    for i, f in enumerate(fps.values()):
-        arrays.update({f"{i}/{a}": np.asarray(getattr(f, a)) for a in _COMPACT})
-        arrays[f"{i}/meta"] = np.array(json.dumps(f.meta, sort_keys=True))
-    atomic_savez(path, arrays)
-
-
-def _load_compact(path) -> dict:
-    import json
-
-    with np.load(path, allow_pickle=False) as z:
-        ids = [str(i) for i in z["network_ids"]]
-        return {nid: {**{a: z[f"{i}/{a}"] for a in _COMPACT}, "meta": json.loads(str(z[f"{i}/meta"]))}
-                for i, nid in enumerate(ids)}
-
-
-def _linearise(population, compact: Mapping) -> dict:
-    """FixedPoints with Jacobians and eigendecompositions computed from (h*, x*)."""
-    from . import cells
-    from . import fixed_points as fp
-
-    out = {}
-    for spec, ids, params in population.spec_groups():
-        for j, nid in enumerate(ids):
-            if nid not in compact:
-                continue
-            c = compact[nid]
-            if len(c["h"]) == 0:
-                out[nid] = fp.FixedPoints.empty(spec.state_size, spec.n_inputs, spec.n_outputs, c["meta"])
-                continue
-            one = {k: np.asarray(v)[j: j + 1] for k, v in params.items()}
-            j_h, j_x = cells.jacobians(spec, one, c["h"][None], c["x"][None])
-            out[nid] = fp.FixedPoints.build(c["h"], c["q"], c["x"], c["condition"], j_h.numpy()[0].astype(np.float64),
-                                            j_x.numpy()[0].astype(np.float64), c["outputs"], c["meta"])
-    return {nid: out[nid] for nid in compact if nid in out}
-
-
 def fixed_points(population, config=None, cache: bool = True, root=None, progress: bool = False) -> dict:
     """Fixed points of every network (``network_id -> FixedPoints``), cached on disk.
 
     The search is :func:`universality.fixed_points.find_population_fixed_points` with
-    ``config`` (default: the task's preset).  What is cached is compact: the points, their
-    q, x*, condition and readout; the Jacobians and their eigendecompositions are
-    recomputed from (h*, x*) whether the points come from the search or from the cache,
-    so both paths give identical results.  The cache file
+    ``config`` (default: the task's preset).  What is cached is the compact file format of
+    :func:`universality.fixed_points.save_collection`; the Jacobians and their
+    eigendecompositions are recomputed from (h*, x*) (:func:`~universality.fixed_points.linearise`)
+    whether the points come from the search or from the cache, so both give identical results.  The cache file
     ``<root>/_cache/fixed_points/<task>-<key>.npz`` is keyed by a hash of the task
     constants, the search configuration and every network's weights: a page that asks
     for the same analysis of the same networks reads it back instead of searching again,
@@ -172,14 +130,16 @@ def fixed_points(population, config=None, cache: bool = True, root=None, progres
     path = Path(root or DEFAULT_ROOT) / "_cache" / "fixed_points" / \
         f"{population.task.name}-{population_key(population, config)}.npz"
     if cache and path.exists():
-        compact = _load_compact(path)
-    else:
-        found = fp.find_population_fixed_points(population, population.task, config, progress=progress)
-        compact = {nid: {**{a: getattr(f, a) for a in _COMPACT}, "meta": f.meta} for nid, f in found.items()}
-        if cache:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _save_compact(path, found)
-    return _linearise(population, compact)
+        try:
+            return fp.load_collection(path, population=population)
+        except (ValueError, KeyError):  # a cache file of another format: search again
+            pass
+    found = fp.find_population_fixed_points(population, population.task, config, progress=progress)
+    if cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fp.save_collection(path, found, compact=True)
+    # the same path as a cached read, so both give identical results
+    return fp.linearise(population, found)
 
 
 def cache_key(*parts) -> str:

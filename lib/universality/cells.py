@@ -73,7 +73,9 @@ __all__ = [
     "step",
     "run",
     "readout",
+    "tiled_jacobians",
     "jacobians",
+    "functions",
     "regularised_names",
 ]
 
@@ -315,8 +317,35 @@ def run(spec: CellSpec, params, x_pbtm, h0_pbs=None):
     return tf.transpose(states_tpbs, [1, 2, 0, 3])
 
 
+def tiled_jacobians(step_fn, h, x, *args):
+    """Jacobians of any batched step ``F(h (P,K,S), x (P,K,M), *args) -> (P,K,S)``.
+
+    Returns ``J_h`` (P, K, S, S) with ``J_h[p, k, i, j] = dF_i / dh_j`` and ``J_x``
+    (P, K, S, M), by one reverse pass over S tiled copies of each point: row i of the
+    Jacobian is the gradient of output i of copy i.  The project's one Jacobian
+    implementation (it avoids ``batch_jacobian``'s pfor path, which aborts the process in
+    TF 2.21 with oneDNN on).
+    """
+    h = tf.convert_to_tensor(h, dtype=tf.float32)
+    x = tf.convert_to_tensor(x, dtype=tf.float32)
+    s = h.shape[-1]
+    n_pop, k = tf.shape(h)[0], tf.shape(h)[1]
+    h_rep = tf.repeat(h, s, axis=1)  # (P, K*S, S): copy i of point k at row k*S + i
+    x_rep = tf.repeat(x, s, axis=1)
+    eye = tf.tile(tf.eye(s), tf.stack([k, 1]))[None]  # selects output i of copy i
+    with tf.GradientTape() as tape:
+        tape.watch([h_rep, x_rep])
+        sel = tf.reduce_sum(step_fn(h_rep, x_rep, *args) * eye)
+    g_h, g_x = tape.gradient(sel, [h_rep, x_rep])
+    if g_x is None:  # the step ignores x
+        g_x = tf.zeros_like(x_rep)
+    j_h = tf.reshape(g_h, tf.stack([n_pop, k, s, s]))
+    j_x = tf.reshape(g_x, tf.stack([n_pop, k, s, tf.shape(x)[-1]]))
+    return j_h, j_x
+
+
 def jacobians(spec: CellSpec, params, h, x):
-    """Jacobians of the update rule at (h, x) for P networks.
+    """Jacobians of the update rule at (h, x) for P networks (:func:`tiled_jacobians`).
 
     Parameters
     ----------
@@ -326,23 +355,26 @@ def jacobians(spec: CellSpec, params, h, x):
     -------
     J_h : (P, K, S, S) with ``J_h[p, k, i, j] = dF_i / dh_j``
     J_x : (P, K, S, M) with ``J_x[p, k, i, j] = dF_i / dx_j``
-
-    Computed by one reverse pass over S tiled copies of each point (row i of the
-    Jacobian is the gradient of output i of copy i).  This avoids ``batch_jacobian``'s
-    pfor path, which aborts the process in TF 2.21 with oneDNN on.
     """
-    h = tf.convert_to_tensor(h, dtype=tf.float32)
-    x = tf.convert_to_tensor(x, dtype=tf.float32)
-    s = state_size(spec)
-    n_pop, k = tf.shape(h)[0], tf.shape(h)[1]
-    h_rep = tf.repeat(h, s, axis=1)  # (P, K*S, S): copy i of point k at row k*S + i
-    x_rep = tf.repeat(x, s, axis=1)
-    eye = tf.tile(tf.eye(s), [k, 1])[None]  # selects output i of copy i
-    with tf.GradientTape() as tape:
-        tape.watch([h_rep, x_rep])
-        out = step(spec, params, h_rep, x_rep)
-        sel = tf.reduce_sum(out * eye)
-    g_h, g_x = tape.gradient(sel, [h_rep, x_rep])
-    j_h = tf.reshape(g_h, tf.stack([n_pop, k, s, s]))
-    j_x = tf.reshape(g_x, tf.stack([n_pop, k, s, tf.shape(x)[-1]]))
-    return j_h, j_x
+    return tiled_jacobians(lambda hh, xx: step(spec, params, hh, xx), h, x)
+
+
+_FUNCTIONS: dict = {}
+
+
+def functions(spec: CellSpec):
+    """``(step_fn, jacobian_fn, readout_fn)`` of a spec with the signatures the fixed-point
+    finder takes (``F(h, x, params)``, ``J(h, x, params)``, ``y(h, params)``); one object
+    per spec, so compiled graphs are reused."""
+    if spec not in _FUNCTIONS:
+        def step_fn(h, x, params):
+            return step(spec, params, h, x)
+
+        def jacobian_fn(h, x, params):
+            return jacobians(spec, params, h, x)
+
+        def readout_fn(h, params):
+            return readout(spec, params, h)
+
+        _FUNCTIONS[spec] = (step_fn, jacobian_fn, readout_fn)
+    return _FUNCTIONS[spec]

@@ -44,7 +44,8 @@ def _profile_name(text: str) -> str:
 
 
 def _train(args):
-    from .population import get_profile, run_sweep
+    from .profiles import get_profile
+    from .sweep import run_sweep
 
     profile = get_profile(args.profile)
     if args.n_seeds is not None:
@@ -98,7 +99,7 @@ def _fixed_points(args):
 
 
 def _profiles(args):
-    from .population import PROFILES
+    from .profiles import PROFILES
 
     for name, p in PROFILES.items():
         print(json.dumps(p.to_dict(), indent=1 if args.verbose else None))

@@ -15,7 +15,9 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from . import cells
-from .population import PROFILES, Population, Profile, get_profile, load_population, loss_table, run_sweep
+from .population import Population, load_population, loss_table
+from .profiles import PROFILES, Profile, get_profile
+from .sweep import run_sweep
 from .store import DEFAULT_ROOT
 from .tasks import TASKS
 

@@ -1,35 +1,27 @@
-"""Populations of networks: the configuration grid, profiles, and the sweep runner.
+"""Populations of trained networks: ids, the configuration grid, loading, and the container.
 
-The grid is arch x activation x units x L2 x seed (Section 2.1 of the paper).  Networks
-that share (task, arch, activation, units) form a *group*: one batched graph trains all
-their L2 values and seeds (and, during a random search, all hyperparameter candidates).
-
-Every network has a stable, readable id derived from its configuration, e.g.
-``flipflop-gru-tanh-n64-l2_1e-04-s3``; its file also records a fingerprint of everything
-that determines its training, and a sweep retrains a stored network whose fingerprint no
-longer matches (changed profile), never silently mixing the two.
-
-Sweeps run in-process by default; given a Dask scheduler address (or a
-``distributed.Client``), the groups fan out over the cluster and the client writes each
-result to the store as it arrives.
+The grid is arch x activation x units x L2 x seed (Section 2.1 of the paper).  Every
+network has a stable, readable id derived from its configuration, e.g.
+``flipflop-gru-tanh-n64-l2_1e-04-s3``.  :class:`Population` holds the networks of one task:
+a labelled table and their parameters, built by :func:`load_population` from the store, by
+:func:`untrained_population`, or from stacked parameters (:meth:`Population.from_stacked`).
+Profiles live in :mod:`universality.profiles`, training in :mod:`universality.sweep`
+(both re-exported here: ``from universality.population import PROFILES, run_sweep``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import signal
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping, Sequence
+from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from . import cells, quality, store
-from .tasks import TASKS, Task, make_task
-from .training import HParams, TrainConfig, evaluate, sample_hparams, train_population, validation_batch
+from .profiles import PROFILES, Profile, get_profile
+from .tasks import TASKS, Task
+from .training import evaluate, validation_batch
 
 __all__ = [
     "LABELS",
@@ -47,210 +39,16 @@ __all__ = [
     "loss_table",
 ]
 
+
+def __getattr__(name):  # the sweep lives in universality.sweep (it imports this module)
+    if name in ("train_group", "run_sweep", "missing_groups"):
+        from . import sweep
+
+        return getattr(sweep, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 LABELS = ("task", "arch", "activation", "units", "l2", "seed")
 
-
-@dataclass(frozen=True)
-class Profile:
-    """A complete description of a population study.
-
-    Parameters
-    ----------
-    name : profile name ('smoke', 'book', 'paper' or a user's)
-    archs, activations, units, l2 : the grid axes
-    n_seeds : networks per configuration (seeds 0 .. n_seeds-1)
-    train : per-task :class:`TrainConfig`, keyed by task (``'flipflop'``), by task and
-        architecture (``'flipflop/lstm'``) or by task, architecture and activation
-        (``'flipflop/lstm/relu'``); the most specific entry wins
-    hparams : fixed :class:`HParams`, used when ``n_search`` is 0, keyed like ``train``
-        (``'sine'``, ``'sine/vanilla'``, ``'sine/vanilla/relu'``; the most specific wins)
-    n_search : random-search candidates per configuration, drawn from the paper's ranges and
-        competing with the ``hparams`` setting (0: use ``hparams``); an int for
-        every group, or a mapping keyed like ``train`` (``{'cdi/vanilla/tanh': 8}``: only
-        that group searches; the most specific entry wins, absent means 0)
-    search_iterations : iterations of each search candidate (default: as ``train``)
-    task_params : per-task overrides of the task constants (e.g. a shorter T for smoke)
-    deviations : how the profile departs from the paper's protocol, in words (written to
-        the store's manifest)
-    quality_gate : leave networks that miss their task's quality criterion
-        (:mod:`universality.quality`) out of the analyses (False for the smoke profile,
-        whose 30-iteration networks exist to exercise the code, not to learn the task)
-    """
-
-    name: str
-    archs: tuple[str, ...] = cells.ARCHS
-    activations: tuple[str, ...] = cells.ACTIVATIONS
-    units: tuple[int, ...] = (64,)
-    l2: tuple[float, ...] = (1e-4,)
-    n_seeds: int = 4
-    train: Mapping[str, TrainConfig] = field(default_factory=dict)
-    hparams: Mapping[str, HParams] = field(default_factory=dict)
-    n_search: int | Mapping[str, int] = 0
-    search_iterations: int | None = None
-    task_params: Mapping[str, Mapping] = field(default_factory=dict)
-    deviations: tuple[str, ...] = ()
-    quality_gate: bool = True
-
-    def __post_init__(self):
-        for a in self.archs:
-            if a not in cells.ARCHS:
-                raise ValueError(f"arch={a!r} is not one of {cells.ARCHS!r}")
-        for a in self.activations:
-            if a not in cells.ACTIVATIONS:
-                raise ValueError(f"activation={a!r} is not one of {cells.ACTIVATIONS!r}")
-        if not self.archs or not self.activations or not self.units or not self.l2:
-            raise ValueError("archs, activations, units and l2 must each list at least one value")
-        for u in self.units:
-            if not isinstance(u, (int, np.integer)) or u < 1:
-                raise ValueError(f"units={u!r} must be a positive integer")
-        for v in self.l2:
-            if not (np.isfinite(v) and v >= 0):
-                raise ValueError(f"l2={v!r} must be finite and >= 0")
-        if not isinstance(self.n_seeds, (int, np.integer)) or self.n_seeds < 1:
-            raise ValueError(f"n_seeds={self.n_seeds!r} must be a positive integer")
-        counts = self.n_search.values() if isinstance(self.n_search, Mapping) else [self.n_search]
-        for v in counts:
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
-                raise ValueError(f"n_search={self.n_search!r} must be an integer >= 0 (or a mapping to such)")
-        for t in self.task_params:
-            if t not in TASKS:
-                raise ValueError(f"task={t!r} is not one of {tuple(TASKS)!r}")
-        searched = self.n_search if isinstance(self.n_search, Mapping) else {}
-        for what, keys in (("train", self.train), ("hparams", self.hparams), ("n_search", searched)):
-            for key in keys:
-                t, _, rest = key.partition("/")
-                a, _, f = rest.partition("/")
-                if t not in TASKS:
-                    raise ValueError(f"{what} key {key!r}: task={t!r} is not one of {tuple(TASKS)!r}")
-                if (a or f) and a not in cells.ARCHS:
-                    raise ValueError(f"{what} key {key!r}: arch={a!r} is not one of {cells.ARCHS!r}")
-                if f and f not in cells.ACTIVATIONS:
-                    raise ValueError(f"{what} key {key!r}: activation={f!r} is not one of {cells.ACTIVATIONS!r}")
-
-    def task(self, name: str) -> Task:
-        return make_task(name, **dict(self.task_params.get(name, {})))
-
-    @staticmethod
-    def _lookup(table: Mapping, default, task: str, arch: str | None, activation: str | None):
-        keys = ([f"{task}/{arch}/{activation}"] if arch and activation else []) + ([f"{task}/{arch}"] if arch else [])
-        for key in keys + [task]:
-            if key in table:
-                return table[key]
-        return default
-
-    def train_config(self, task: str, arch: str | None = None, activation: str | None = None) -> TrainConfig:
-        """The training settings of ``task`` (the most specific entry for ``arch``/``activation``)."""
-        return self._lookup(self.train, TrainConfig(), task, arch, activation)
-
-    def hparams_for(self, task: str, arch: str | None = None, activation: str | None = None) -> HParams:
-        """The fixed hyperparameters of ``task`` (the most specific entry for ``arch``/``activation``)."""
-        return self._lookup(self.hparams, HParams(), task, arch, activation)
-
-    def search_count(self, task: str, arch: str | None = None, activation: str | None = None) -> int:
-        """Random-search candidates of a group (0: it trains with ``hparams_for``)."""
-        if isinstance(self.n_search, Mapping):
-            return int(self._lookup(self.n_search, 0, task, arch, activation))
-        return int(self.n_search)
-
-    def with_(self, **changes) -> "Profile":
-        """A copy with some fields changed (e.g. ``n_seeds=2``)."""
-        return replace(self, **changes)
-
-    def to_dict(self) -> dict:
-        return {
-            "name": self.name,
-            "archs": list(self.archs),
-            "activations": list(self.activations),
-            "units": list(self.units),
-            "l2": list(self.l2),
-            "n_seeds": self.n_seeds,
-            "n_search": dict(self.n_search) if isinstance(self.n_search, Mapping) else self.n_search,
-            "search_iterations": self.search_iterations,
-            "train": {k: asdict(v) for k, v in self.train.items()},
-            "hparams": {k: asdict(v) for k, v in self.hparams.items()},
-            "task_params": {k: dict(v) for k, v in self.task_params.items()},
-            "deviations": list(self.deviations),
-            "quality_gate": self.quality_gate,
-        }
-
-
-def _smoke() -> Profile:
-    cfg = TrainConfig(iterations=30, batch_size=16, log_every=5, checkpoint_every=10, valid_size=32, optimizer="adam")
-    return Profile(
-        name="smoke",
-        units=(16,),
-        n_seeds=1,
-        train={t: cfg for t in TASKS},
-        hparams={t: HParams(learning_rate=0.01, decay_rate=0.5, momentum=0.9, clip=1.0) for t in TASKS},
-        task_params={"flipflop": {"n_steps": 40}, "sine": {"n_steps": 60}, "cdi": {"n_steps": 20}},
-        quality_gate=False,
-    )
-
-
-def _book() -> Profile:
-    # Measured on 2 cores (see README, "The book profile"): fixed hyperparameters, Adam,
-    # fewer iterations than the paper, one network size and one L2 value.
-    return Profile(
-        name="book",
-        units=(64,),
-        l2=(1e-4,),
-        n_seeds=4,
-        train={
-            "flipflop": TrainConfig(iterations=1500, batch_size=64, optimizer="adam", log_every=20),
-            "flipflop/lstm/relu": TrainConfig(iterations=1500, batch_size=64, optimizer="adam", log_every=20,
-                                         curriculum=0.5, curriculum_start=10),
-            "sine": TrainConfig(iterations=3000, batch_size=32, optimizer="adam", log_every=20, curriculum=0.5,
-                                curriculum_start=20),
-            "cdi": TrainConfig(iterations=1500, batch_size=64, optimizer="adam", log_every=20),
-        },
-        hparams={
-            "flipflop": HParams(learning_rate=1e-2, decay_rate=0.8, momentum=0.9, clip=1.0),
-            "flipflop/lstm/relu": HParams(learning_rate=3e-3, decay_rate=0.8, momentum=0.9, clip=1.0),
-            "sine": HParams(learning_rate=2e-3, decay_rate=0.9, momentum=0.9, clip=1.0),
-            "sine/vanilla": HParams(learning_rate=5e-4, decay_rate=0.9, momentum=0.9, clip=1.0),
-            "cdi": HParams(learning_rate=1e-2, decay_rate=0.8, momentum=0.9, clip=1.0),
-        },
-        # The quality remedy (universality.quality.remedy_groups, applied to the 32-network store of
-        # 2026-11): these groups' median normalised error missed their task's threshold or was more
-        # than 5x their task's typical group; they are retrained after a random search over the
-        # paper's ranges, the best candidate per L2 value chosen by validation loss.
-        n_search={"flipflop/lstm/relu": 8, "sine/ugrnn/tanh": 4, "sine/vanilla/relu": 4, "cdi/vanilla/tanh": 8},
-        deviations=(
-            "Adam instead of SGD with momentum, with fixed hyperparameters per task (no random search): "
-            "20,000 SGD iterations per network do not fit the 2-core budget, Adam converges in 10 times fewer",
-            "1,500 iterations (flip-flop, CDI) and 3,000 (sine) instead of 20,000",
-            "one network size (64 units) and one L2 coefficient (1e-4) instead of 3 x 4, and 4 seeds instead of 30",
-            "sine: trial length grows from 20 steps to T = 500 over the first half of training (a curriculum); "
-            "batch 32",
-            "sine: Vanilla networks use a 4x smaller learning rate (5e-4) than the gated ones (2e-3); at 2e-3 and "
-            "above they stay at the silent-output loss",
-            "flip-flop: LSTM-relu networks train with a curriculum (trial length 10 -> 100 over the first half) "
-            "and learning rate 3e-3; without it 3 of 4 diverged at 1e-2, and 9 of 16 at 5e-4 to 5e-3",
-        ),
-    )
-
-
-def _paper() -> Profile:
-    cfg = TrainConfig(iterations=20_000, batch_size=64, optimizer="sgd_momentum", log_every=100, checkpoint_every=1000)
-    return Profile(
-        name="paper",
-        units=(64, 128, 256),
-        l2=(1e-5, 1e-4, 1e-3, 1e-2),
-        n_seeds=30,
-        train={t: cfg for t in TASKS},
-        n_search=10,
-    )
-
-
-PROFILES: dict[str, Profile] = {p.name: p for p in (_smoke(), _book(), _paper())}
-
-
-def get_profile(name: str | Profile) -> Profile:
-    if isinstance(name, Profile):
-        return name
-    if name not in PROFILES:
-        raise ValueError(f"profile={name!r} is not one of {tuple(PROFILES)!r}")
-    return PROFILES[name]
 
 
 def network_id(task: str, arch: str, activation: str, units: int, l2: float, seed: int) -> str:
@@ -278,29 +76,6 @@ def grid(profile: str | Profile, task: str) -> pd.DataFrame:
                                      "seed": int(seed)})
     return pd.DataFrame(rows)
 
-
-def _fingerprint(task: Task, config: TrainConfig, hparams_rule, drop: Sequence[str] = ()) -> str:
-    train = {k: v for k, v in asdict(config).items() if k not in drop}
-    doc = json.dumps({"task": task.params(), "train": train, "hparams": hparams_rule}, sort_keys=True)
-    return hashlib.sha256(doc.encode()).hexdigest()[:16]
-
-
-def _accepted_fingerprints(task: Task, config: TrainConfig, hparams_rule) -> set[str]:
-    """The fingerprint a network trained now gets, plus the one it got before options
-    that are off (``curriculum=0``) existed: a stored network trained before an option
-    was added, with the option off, is still current."""
-    out = {_fingerprint(task, config, hparams_rule)}
-    if not config.curriculum:
-        out.add(_fingerprint(task, config, hparams_rule, drop=("curriculum", "curriculum_start")))
-    return out
-
-
-def _hparams_rule(profile: Profile, task: str, arch: str | None = None, activation: str | None = None):
-    n = profile.search_count(task, arch, activation)
-    if n:
-        return {"search": n, "search_iterations": profile.search_iterations,
-                "incumbent": asdict(profile.hparams_for(task, arch, activation))}
-    return asdict(profile.hparams_for(task, arch, activation))
 
 
 # --------------------------------------------------------------------------------------
@@ -490,151 +265,6 @@ def load_population(profile: str | Profile = "book", task: str = "flipflop", roo
 # Training a group, and the sweep
 # --------------------------------------------------------------------------------------
 
-
-def _group_rows(profile: Profile, task: str) -> dict[str, pd.DataFrame]:
-    g = grid(profile, task)
-    return {group_id(task, a, act, u): rows for (a, act, u), rows in g.groupby(["arch", "activation", "units"], sort=False)}
-
-
-def train_group(profile: Profile, task_name: str, gid: str, rows: pd.DataFrame, root=None,
-                progress: bool = True) -> dict:
-    """Train the networks of one group (random search first when the profile has one).
-
-    Returns a dict of plain arrays and JSON-able values (no store access unless ``root``
-    is given, in which case the checkpoint lives there), so it can run on a Dask worker.
-    """
-    task = profile.task(task_name)
-    r0 = rows.iloc[0]
-    spec = cells.CellSpec(r0.arch, r0.activation, int(r0.units), task.n_inputs, task.n_outputs)
-    config = profile.train_config(task_name, spec.arch, spec.activation)
-    ckpt = (lambda stage: store.checkpoint_path(root, profile.name, task_name, f"{gid}-{stage}")) if root else (lambda s: None)
-    search = None
-    n_search = profile.search_count(task_name, spec.arch, spec.activation)
-    if n_search:
-        # one candidate list per L2 value, drawn from a seed derived from the group id
-        l2_values = sorted(set(rows.l2))
-        cands, s_seeds, s_l2 = [], [], []
-        for l2 in l2_values:
-            h = int(hashlib.sha256(f"{gid}-l2_{l2:.0e}".encode()).hexdigest()[:8], 16)
-            # the profile's own setting (the incumbent) competes with n_search random draws, so the
-            # search can only improve on it as judged by validation loss
-            hs = [profile.hparams_for(task_name, spec.arch, spec.activation)] + \
-                sample_hparams(np.random.default_rng([h, 7]), n_search)
-            cands += hs
-            s_seeds += [1_000_000 + j for j in range(len(hs))]
-            s_l2 += [l2] * len(hs)
-        s_cfg = replace(config, iterations=profile.search_iterations or config.iterations)
-        res = train_population(task, spec, s_seeds, s_l2, cands, s_cfg, checkpoint=ckpt("search"),
-                               progress=progress, desc=f"{gid} search")
-        best = {}
-        for l2 in l2_values:
-            idx = [i for i in range(len(cands)) if s_l2[i] == l2]
-            vl = np.array([res.valid_loss[i] for i in idx])
-            if np.all(~np.isfinite(vl)):
-                best[l2] = profile.hparams_for(task_name, spec.arch, spec.activation)
-            else:
-                best[l2] = cands[idx[int(np.nanargmin(vl))]]
-        search = {"candidates": [{"l2": s_l2[i], "seed": s_seeds[i], "hparams": asdict(cands[i]),
-                                  "valid_loss": float(res.valid_loss[i]), "diverged": bool(res.diverged[i])}
-                                 for i in range(len(cands))],
-                  "best": {f"{l2:.0e}": asdict(h) for l2, h in best.items()}}
-        hps = [best[l2] for l2 in rows.l2]
-    else:
-        hps = [profile.hparams_for(task_name, spec.arch, spec.activation)] * len(rows)
-    res = train_population(task, spec, rows.seed.tolist(), rows.l2.tolist(), hps, config,
-                           checkpoint=ckpt("final"), progress=progress, desc=gid)
-    fp = _fingerprint(task, config, _hparams_rule(profile, task_name, spec.arch, spec.activation))
-    nets = []
-    for k, (nid, r) in enumerate(rows.set_index("network_id").iterrows()):
-        meta = {"network_id": nid, **{c: r[c] for c in LABELS}, "task_params": task.params(),
-                "train": asdict(config), "hparams": asdict(hps[k]), "valid_loss": float(res.valid_loss[k]),
-                "train_loss": float(res.train_loss[k]), "diverged": bool(res.diverged[k]),
-                "diverged_at": int(res.diverged_at[k]), "fingerprint": fp, "profile": profile.name}
-        nets.append({"network_id": nid, "params": {n: v[k] for n, v in res.params.items()}, "meta": meta,
-                     "loss_curve": res.loss_curve[k], "curve_iterations": res.curve_iterations})
-    return {"group_id": gid, "task": task_name, "networks": nets, "search": search}
-
-
-def _write_group(result: dict, profile: Profile, root) -> None:
-    if result["search"] is not None:
-        store.atomic_write_json(store.search_path(root, profile.name, result["task"], result["group_id"]), result["search"])
-    for net in result["networks"]:
-        store.save_network(store.network_path(root, profile.name, result["task"], net["network_id"]),
-                           net["params"], net["meta"], net["loss_curve"], net["curve_iterations"])
-
-
-def _current(path, fingerprints) -> bool:
-    """The network file exists, can be read, and was trained with an accepted fingerprint
-    (a damaged file is not current: the sweep trains it again)."""
-    if not path.exists():
-        return False
-    try:
-        return store.read_meta(path).get("fingerprint") in fingerprints
-    except store.DamagedFileError:
-        return False
-
-
-def _missing_groups(profile: Profile, task: str, root) -> dict[str, pd.DataFrame]:
-    todo = {}
-    for gid, rows in _group_rows(profile, task).items():
-        arch, act = rows.arch.iloc[0], rows.activation.iloc[0]
-        ok = _accepted_fingerprints(profile.task(task), profile.train_config(task, arch, act),
-                                    _hparams_rule(profile, task, arch, act))
-        stale = [nid for nid in rows.network_id if not _current(store.network_path(root, profile.name, task, nid), ok)]
-        if stale:  # only the missing or stale networks of the group train; the others are kept
-            todo[gid] = rows[rows.network_id.isin(stale)]
-    return todo
-
-
-def run_sweep(profile: str | Profile = "book", tasks: Sequence[str] | str = tuple(TASKS), root=store.DEFAULT_ROOT,
-              scheduler=None, progress: bool = True, command: str | None = None) -> pd.DataFrame:
-    """Train every missing network of ``profile`` for ``tasks`` and write them to ``root``.
-
-    Stored networks whose fingerprint matches are kept; the rest is trained, group by
-    group (resuming from a group's checkpoint when one exists), and each group is written
-    as soon as it finishes.  With ``scheduler`` (a Dask scheduler address such as
-    ``'tcp://10.0.0.1:8786'`` or a ``distributed.Client``) the groups are trained on the
-    cluster's workers.  Returns a table of (task, group_id, status).
-    """
-    profile = get_profile(profile)
-    tasks = [tasks] if isinstance(tasks, str) else list(tasks)
-    for t in tasks:
-        if t not in TASKS:
-            raise ValueError(f"task={t!r} is not one of {tuple(TASKS)!r}")
-    todo = [(t, gid, rows) for t in tasks for gid, rows in _missing_groups(profile, t, root).items()]
-    status = [{"task": t, "group_id": gid, "status": "kept"} for t in tasks
-              for gid in _group_rows(profile, t) if gid not in {g for tt, g, _ in todo if tt == t}]
-    from tqdm import tqdm
-
-    kill_after = int(os.environ.get("UNIVERSALITY_KILL_AFTER_GROUPS", "0"))  # tests: a deterministic SIGKILL
-    if scheduler is None:
-        for k, (t, gid, rows) in enumerate(tqdm(todo, desc=f"{profile.name} sweep (groups)",
-                                                disable=not progress or not todo)):
-            _write_group(train_group(profile, t, gid, rows, root=root, progress=progress), profile, root)
-            status.append({"task": t, "group_id": gid, "status": "trained"})
-            if kill_after and k + 1 == kill_after:
-                os.kill(os.getpid(), signal.SIGKILL)
-    else:
-        from distributed import Client, as_completed
-
-        client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
-        try:
-            futures = {client.submit(train_group, profile, t, gid, rows, None, False, key=f"train-{profile.name}-{gid}",
-                                     pure=False): (t, gid) for t, gid, rows in todo}
-            for fut in tqdm(as_completed(futures), total=len(futures), desc=f"{profile.name} sweep on Dask",
-                            disable=not progress or not todo):
-                t, gid = futures[fut]
-                _write_group(fut.result(), profile, root)
-                status.append({"task": t, "group_id": gid, "status": "trained"})
-        finally:
-            if not isinstance(scheduler, Client):
-                client.close()
-    if todo:
-        store.write_manifest(root, profile.name, command=command or f"universality train --profile {profile.name}",
-                             profile_spec=profile.to_dict())
-    return pd.DataFrame(status)
-
-
 def loss_table(table: pd.DataFrame) -> pd.DataFrame:
     """Validation-loss summary per (task, arch, activation): networks, diverged, min,
     median and max validation MSE of the networks that did not diverge."""
@@ -645,3 +275,4 @@ def loss_table(table: pd.DataFrame) -> pd.DataFrame:
                         "diverged": table.groupby(keys)["diverged"].sum().astype(int),
                         "min": g.min(), "median": g.median(), "max": g.max()})
     return out
+

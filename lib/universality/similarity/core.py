@@ -1,34 +1,5 @@
-"""Representational similarity of networks: SVCCA and linear CKA, one pair or all pairs.
-
-A network's *representation* is a ``(n_samples, n_units)`` matrix: its hidden states on
-a fixed set of inputs, concatenated over trials and time.  Two networks are compared on
-the SAME inputs, so their sample counts must match; their unit counts may differ.
-
-SVCCA (singular vector canonical correlation analysis; Raghu, Gilmer, Yosinski and
-Sohl-Dickstein, NeurIPS 2017), as Section 2.3 of the paper describes it:
-
-1. centre each representation, ``Xc = X - 1 mean(X)``, and write ``Xc = U S V^T``;
-2. keep the top ``k`` principal components, the smallest ``k`` with
-   ``sum_{i<=k} s_i^2 >= variance_kept * sum_i s_i^2`` (variance = SQUARED singular
-   values); the reduced representation is ``Xr = Xc V_k = U_k S_k``;
-3. canonical correlation analysis between the reduced representations.  Because CCA is
-   invariant to invertible linear maps of either side, it depends only on the column
-   spaces, ``span(U_k)``: with orthonormal bases ``Q_x`` (n x k_x) and ``Q_y`` (n x k_y)
-   the canonical correlations are the singular values of ``Q_x^T Q_y``,
-   ``1 >= rho_1 >= ... >= rho_m >= 0`` with ``m = min(k_x, k_y)``;
-4. distance ``d = 1 - (1/m) sum_i rho_i`` (the plain mean, as in the paper's Fig. 1c).
-
-Linear CKA (centered kernel alignment; Kornblith, Norouzi, Lee and Hinton, ICML 2019),
-computed in feature space, never with samples x samples kernels::
-
-    CKA(X, Y) = ||Yc^T Xc||_F^2 / (||Xc^T Xc||_F ||Yc^T Yc||_F),   d = 1 - CKA.
-
-All pairs (:func:`pairwise_distances`) reduce each network ONCE and batch the pair
-products: the cached bases are stacked block by block (networks sorted by their kept
-dimension, zero-padded to the largest in the block) so that one matrix product
-``B_I^T B_J`` yields the ``Q_i^T Q_j`` of every pair of two blocks, and one batched
-singular-value call yields their correlations.  Memory is bounded by the block size.
-"""
+"""One pair of representations: validation, the SVCCA reduction, SVCCA and CKA distances,
+and the labelled (network, network_2) matrix every all-pairs distance returns."""
 
 from __future__ import annotations
 
@@ -38,28 +9,13 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 import xarray as xr
-from tqdm import tqdm
 
-__all__ = [
-    "METRICS",
-    "DIMS",
-    "Reduced",
-    "reduce",
-    "svcca_correlations",
-    "svcca_distance",
-    "svcca_distance_reduced",
-    "linear_cka",
-    "cka_distance",
-    "pairwise_distances",
-]
+__all__ = ["DIMS", "SUFFIX", "Reduced", "reduce", "svcca_correlations", "svcca_distance", "svcca_distance_reduced",
+           "linear_cka", "cka_distance", "check_variance_kept", "check_matrix", "check_representations",
+           "check_labels", "labelled", "centred_gram", "reduce_validated", "principal_axes"]
 
-METRICS = ("svcca", "cka")
 DIMS = ("network", "network_2")  # dims of a pairwise distance matrix
 SUFFIX = "_2"  # label coordinates along the second dimension: arch -> arch_2
-
-# Padded columns per block: one block product is at most COLUMN_BUDGET^2 float64 values
-# (32 MiB); the blocks of bases/centred data are (n_samples x COLUMN_BUDGET).
-COLUMN_BUDGET = 2048
 # k-selection tolerance on the cumulative variance fraction: keeps variance_kept=1 from
 # adding round-off directions (cumulative sums differ from the total by a few ulps).
 _FRACTION_TOL = 1e-12
@@ -104,7 +60,7 @@ class Reduced:
 # ---------------------------------------------------------------------------- validation
 
 
-def _check_variance_kept(variance_kept) -> float:
+def check_variance_kept(variance_kept) -> float:
     ok = isinstance(variance_kept, (int, float, np.integer, np.floating)) and not isinstance(
         variance_kept, bool
     )
@@ -117,7 +73,7 @@ def _check_variance_kept(variance_kept) -> float:
     return float(variance_kept)
 
 
-def _check_matrix(x, name: str) -> np.ndarray:
+def check_matrix(x, name: str) -> np.ndarray:
     """A finite 2-D (n_samples, n_units) array with at least 2 samples and 1 unit."""
     a = np.asarray(x)
     if a.ndim != 2:
@@ -141,7 +97,7 @@ def _check_matrix(x, name: str) -> np.ndarray:
 
 
 def _check_pair(X, Y) -> tuple[np.ndarray, np.ndarray]:
-    x, y = _check_matrix(X, "X"), _check_matrix(Y, "Y")
+    x, y = check_matrix(X, "X"), check_matrix(Y, "Y")
     if x.shape[0] != y.shape[0]:
         raise ValueError(
             f"X has {x.shape[0]} samples (rows) but Y has {y.shape[0]}; both must be "
@@ -150,7 +106,7 @@ def _check_pair(X, Y) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def _check_representations(representations) -> list[np.ndarray]:
+def check_representations(representations) -> list[np.ndarray]:
     """A list of P >= 2 finite (n_samples, n_units_i) arrays with equal n_samples."""
     if isinstance(representations, np.ndarray) or hasattr(representations, "dims"):
         arr = np.asarray(representations)
@@ -166,7 +122,7 @@ def _check_representations(representations) -> list[np.ndarray]:
         raise ValueError(
             f"representations has {len(reps)} network(s); all-pairs distances need at least 2"
         )
-    out = [_check_matrix(r, f"representations[{i}]") for i, r in enumerate(reps)]
+    out = [check_matrix(r, f"representations[{i}]") for i, r in enumerate(reps)]
     n = out[0].shape[0]
     for i, r in enumerate(out):
         if r.shape[0] != n:
@@ -181,7 +137,7 @@ def _check_representations(representations) -> list[np.ndarray]:
 # ----------------------------------------------------------------------------- one pair
 
 
-def _gram(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def centred_gram(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Centred data ``Xc`` (float64), its Gram matrix ``Xc^T Xc`` and the column means."""
     x = np.asarray(x, dtype=np.float64)
     mean = x.mean(axis=0)
@@ -214,12 +170,18 @@ def reduce(X, variance_kept: float = 0.95, *, name: str = "X") -> Reduced:
     treated as 0: the Gram matrix cannot resolve them, and they never carry 95% of the
     variance.  A constant representation (zero variance) raises ``ValueError``.
     """
-    return _reduce(_check_matrix(X, name), _check_variance_kept(variance_kept), name)
+    return reduce_validated(check_matrix(X, name), check_variance_kept(variance_kept), name)
 
 
-def _reduce(x: np.ndarray, v: float, name: str) -> Reduced:
-    """:func:`reduce` of an already validated matrix."""
-    xc, gram, _ = _gram(x)
+def principal_axes(x: np.ndarray, v: float, name: str):
+    """Centred data, its principal axes and how many cover ``v`` of the variance.
+
+    Returns ``(xc, lam, vecs, k, gram)``: ``xc`` (n, p) centred float64; ``lam`` (p,) the
+    eigenvalues of ``xc^T xc`` descending (those below the numerical-rank threshold set to
+    0); ``vecs`` (p, p) the axes as columns; ``k`` the smallest count with
+    ``sum_{i<=k} lam_i >= v sum lam`` (capped at the rank); ``gram`` = ``xc^T xc``.
+    """
+    xc, gram, _ = centred_gram(x)
     lam, vecs = np.linalg.eigh(gram)
     lam, vecs = lam[::-1], vecs[:, ::-1]
     if not lam[0] > 0.0:
@@ -231,6 +193,12 @@ def _reduce(x: np.ndarray, v: float, name: str) -> Reduced:
     rank = int(np.count_nonzero(lam))
     frac = np.cumsum(lam) / lam.sum()
     k = min(int(np.searchsorted(frac, v - _FRACTION_TOL, side="left")) + 1, rank)
+    return xc, lam, vecs, k, gram
+
+
+def reduce_validated(x: np.ndarray, v: float, name: str) -> Reduced:
+    """:func:`reduce` of an already validated matrix."""
+    xc, lam, vecs, k, gram = principal_axes(x, v, name)
     q, _ = np.linalg.qr(xc @ vecs[:, :k])
     return Reduced(
         basis=np.ascontiguousarray(q),
@@ -270,7 +238,7 @@ def svcca_correlations(X, Y, variance_kept: float = 0.95) -> np.ndarray:
         Singular values of ``Q_x^T Q_y`` (see the module docstring).
     """
     x, y = _check_pair(X, Y)
-    v = _check_variance_kept(variance_kept)
+    v = check_variance_kept(variance_kept)
     return _correlations(reduce(x, v, name="X"), reduce(y, v, name="Y"))
 
 
@@ -317,8 +285,8 @@ def linear_cka(X, Y) -> float:
     Invariant to orthogonal maps and isotropic scaling, NOT to general linear maps.
     """
     x, y = _check_pair(X, Y)
-    xc, gx, _ = _gram(x)
-    yc, gy, _ = _gram(y)
+    xc, gx, _ = centred_gram(x)
+    yc, gy, _ = centred_gram(y)
     for name, g in (("X", gx), ("Y", gy)):
         if not np.any(g):
             raise ValueError(f"{name} has zero variance (every unit is constant); CKA is undefined")
@@ -334,29 +302,7 @@ def cka_distance(X, Y) -> float:
 # ---------------------------------------------------------------------------- all pairs
 
 
-def _blocks(sizes_sorted: np.ndarray, block_size: int | None) -> list[tuple[int, int]]:
-    """Contiguous blocks of the (ascending) size order: fixed count or column budget."""
-    blocks, start = [], 0
-    for i, s in enumerate(sizes_sorted):
-        count = i - start + 1
-        full = count > block_size if block_size else (count > 1 and count * s > COLUMN_BUDGET)
-        if full:
-            blocks.append((start, i))
-            start = i
-    blocks.append((start, len(sizes_sorted)))
-    return blocks
-
-
-def _stack(columns: Sequence[np.ndarray], width: int) -> np.ndarray:
-    """Stack (n, w_i) arrays as (n, len * width), each zero-padded to ``width`` columns."""
-    n = columns[0].shape[0]
-    out = np.zeros((n, len(columns) * width))
-    for j, c in enumerate(columns):
-        out[:, j * width : j * width + c.shape[1]] = c
-    return out
-
-
-def _check_labels(labels, n: int):
+def check_labels(labels, n: int):
     if labels is None:
         return None
     if not isinstance(labels, pd.DataFrame):
@@ -377,7 +323,7 @@ def _check_labels(labels, n: int):
     return labels.reset_index(drop=True)
 
 
-def _labelled(d: np.ndarray, labels, attrs: dict, extra: dict) -> xr.DataArray:
+def labelled(d: np.ndarray, labels, attrs: dict, extra: dict) -> xr.DataArray:
     n = d.shape[0]
     ids = np.arange(n)
     if labels is not None and "network_id" in labels.columns:
@@ -393,133 +339,3 @@ def _labelled(d: np.ndarray, labels, attrs: dict, extra: dict) -> xr.DataArray:
     return xr.DataArray(d, dims=DIMS, coords=coords, attrs=attrs)
 
 
-def pairwise_distances(
-    representations,
-    metric: str = "svcca",
-    labels: pd.DataFrame | None = None,
-    block_size: int | None = None,
-    variance_kept: float = 0.95,
-    progress: bool = True,
-) -> xr.DataArray:
-    """All-pairs SVCCA or CKA distances, batched in blocks of pairs.
-
-    Parameters
-    ----------
-    representations : sequence of P (n_samples, n_units_i) arrays, or (P, n_samples, n_units)
-        Every network on the same inputs (equal ``n_samples``); unit counts may differ.
-        Arrays are read one network (or one block) at a time and converted to float64
-        there, so float32 inputs are not copied whole.
-    metric : {'svcca', 'cka'}
-    labels : pandas.DataFrame, optional
-        One row per network.  Every column becomes a coordinate along both dimensions:
-        ``col`` along ``network`` and ``col_2`` along ``network_2``; a ``network_id``
-        column gives the index values of both dimensions (default ``0 .. P-1``).
-    block_size : int, optional
-        Networks per block.  Default: blocks of at most COLUMN_BUDGET = 2048 padded
-        columns (networks x largest kept dimension in the block), so one block product
-        is at most 32 MiB.
-    variance_kept : float in (0, 1]
-        SVCCA only; see :func:`reduce`.
-    progress : bool
-        Show tqdm progress bars (reductions, then blocks of pairs).
-
-    Returns
-    -------
-    xarray.DataArray (P, P), dims ('network', 'network_2')
-        Exactly symmetric with an exactly zero diagonal.  ``attrs``: metric (and
-        variance_kept for SVCCA).  For SVCCA a coordinate ``n_kept`` (and ``n_kept_2``)
-        gives each network's kept dimension.
-
-    Notes
-    -----
-    SVCCA: each network is reduced once (:func:`reduce`, cached orthonormal bases
-    ``Q_i``, n x k_i).  Networks are sorted by ``k_i`` and cut into blocks; block ``I``
-    is stored as ``B_I = [Q_i1, Q_i2, ...]`` with each ``Q`` zero-padded to the block's
-    largest ``k``.  For each pair of blocks ``I <= J``, ``M = B_I^T B_J`` holds every
-    ``Q_i^T Q_j`` as a (k_I x k_J) sub-block; one batched singular-value call gives
-    their correlations (zero padding only adds zero singular values, and only the top
-    ``min(k_i, k_j)`` are averaged).  Cost: ``n sum_{i<j} k_i k_j`` multiply-adds in
-    large matrix products, plus one small SVD per pair.  Memory: the bases
-    (``n sum_i k_i`` floats) plus two block products.
-
-    CKA: each network's column mean and ``||Xc^T Xc||_F`` are cached; the numerators
-    ``||Xc_i^T Xc_j||_F^2`` come from block products of centred data, built per block
-    from the inputs (caching ``U S`` would store a second copy of the data and save no
-    work for full-rank representations).  Cost ``n sum_{i<j} p_i p_j``.
-    """
-    if metric not in METRICS:
-        raise ValueError(f"metric={metric!r} is not one of {METRICS}")
-    v = _check_variance_kept(variance_kept)
-    integer = isinstance(block_size, (int, np.integer)) and not isinstance(block_size, bool)
-    if block_size is not None and not (integer and block_size >= 1):
-        raise ValueError(f"block_size={block_size!r} must be a positive integer or None")
-    reps = _check_representations(representations)
-    n_net = len(reps)
-    labels = _check_labels(labels, n_net)
-
-    if metric == "svcca":
-        reduced = [
-            _reduce(r, v, f"representations[{i}]")
-            for i, r in enumerate(tqdm(reps, desc="svcca: reduce", disable=not progress))
-        ]
-        sizes = np.array([r.n_kept for r in reduced])
-    else:
-        means, norms = [], []
-        for i, r in enumerate(tqdm(reps, desc="cka: centre", disable=not progress)):
-            _, gram, mean = _gram(r)
-            if not np.any(gram):
-                raise ValueError(
-                    f"representations[{i}] has zero variance (every unit is constant); "
-                    "CKA is undefined for it: exclude such networks"
-                )
-            means.append(mean)
-            norms.append(np.linalg.norm(gram))
-        norms = np.asarray(norms)
-        sizes = np.array([r.shape[1] for r in reps])
-
-    order = np.argsort(sizes, kind="stable")
-    blocks = _blocks(sizes[order], block_size)
-    members = [order[a:b] for a, b in blocks]
-    widths = [int(sizes[m].max()) for m in members]
-
-    if metric == "svcca":
-        stacked = []
-        for m, w in zip(members, widths):
-            stacked.append(_stack([reduced[i].basis for i in m], w))
-            for i in m:  # the stacked blocks become the only copy of the bases
-                reduced[i] = None
-
-        def block(b):
-            return stacked[b]
-    else:
-
-        def block(b):
-            centred = [np.asarray(reps[i], dtype=np.float64) - means[i] for i in members[b]]
-            return _stack(centred, widths[b])
-
-    d = np.zeros((n_net, n_net))
-    pairs = [(a, b) for a in range(len(blocks)) for b in range(a, len(blocks))]
-    current, b_a = -1, None
-    for a, b in tqdm(pairs, desc=f"{metric}: block pairs", disable=not progress):
-        if a != current:
-            current, b_a = a, block(a)
-        b_b = b_a if b == a else block(b)
-        ma, mb, wa, wb = len(members[a]), len(members[b]), widths[a], widths[b]
-        # pairs (i, j) of this block pair; within a diagonal block only i < j
-        ii, jj = np.triu_indices(ma, 1) if a == b else np.indices((ma, mb)).reshape(2, -1)
-        ia, jb = members[a][ii], members[b][jj]
-        prod = (b_a.T @ b_b).reshape(ma, wa, mb, wb)  # [i, :, j, :] = Q_i^T Q_j (padded)
-        if metric == "svcca":
-            s = np.linalg.svd(prod.transpose(0, 2, 1, 3)[ii, jj], compute_uv=False)
-            k = np.minimum(sizes[ia], sizes[jb])
-            keep = np.arange(s.shape[-1]) < k[:, None]
-            dist = 1.0 - np.where(keep, np.clip(s, 0.0, 1.0), 0.0).sum(axis=-1) / k
-        else:
-            num = np.einsum("iajb,iajb->ij", prod, prod)[ii, jj]
-            dist = np.maximum(0.0, 1.0 - num / (norms[ia] * norms[jb]))
-        d[ia, jb] = dist
-        d[jb, ia] = dist
-
-    attrs = {"metric": metric, "variance_kept": v} if metric == "svcca" else {"metric": metric}
-    extra = {"n_kept": sizes} if metric == "svcca" else {}
-    return _labelled(d, labels, attrs, extra)

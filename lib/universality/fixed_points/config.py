@@ -1,0 +1,159 @@
+"""Settings of the fixed-point search, and the presets of the book's three tasks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+__all__ = ["FixedPointConfig", "task_config", "TASK_PRESETS"]
+
+
+@dataclass(frozen=True)
+class FixedPointConfig:
+    """Hyperparameters of the fixed-point search (defaults tuned on 64-unit flip-flop nets).
+
+    Parameters
+    ----------
+    n_initial : int, default 1024
+        Initial states per network, split evenly over the task's conditions (point k is
+        paired with condition ``k mod C``).
+    n_trials : int, default 64
+        Task trials (``task.sample``) whose trajectories the initial states are drawn from.
+    noise_scale : float, default 0.5
+        Standard deviation of the isotropic Gaussian noise added to each sampled state.
+    learning_rate : float, default 0.01
+        Initial Adam step size of every point.
+    lr_grow, lr_shrink : float, defaults 1.02 and 0.5
+        Per-point step-size factors after q fell / rose over the last step.
+    lr_min, lr_max : float, defaults 1e-6 and 0.1
+        Bounds of the per-point step size.
+    clip_norm : float, default 1.0
+        Per-point gradient-norm clip.
+    beta1, beta2, epsilon : float, defaults 0.9, 0.99, 1e-8
+        Adam's moment decay rates and denominator offset.
+    max_iters : int, default 1000
+        Maximum Adam iterations (Adam only has to bring points into the polish's basin).
+    check_every : int, default 100
+        Iterations per compiled chunk: progress and the all-stopped check happen between
+        chunks (each point still stops on its own inside a chunk).
+    tol_q : float, default 1e-12
+        A point stops when ``q < tol_q``.
+    tol_dq : float, default 1e-14
+        A point stops when ``|q_i - q_{i-1}| < tol_dq``.
+    q_candidate : float, default 1e-3
+        Adam's end points with ``q > q_candidate`` are not polished (nor kept).
+    polish_iters : int, default 20
+        Levenberg-Marquardt iterations that polish every candidate after Adam (0: none);
+        see :func:`polish`.
+    polish_damping : float, default 1e-3
+        Initial Levenberg-Marquardt damping mu.
+    polish_tol_q : float, default 1e-12
+        A point leaves the polish once ``q < polish_tol_q``.
+    q_max : float, default 1e-10
+        After polishing, candidates with ``q > q_max`` are dropped: a true fixed point
+        polishes to float32 round-off (q ~ 1e-13), while a slow point (a non-zero local
+        minimum of q, e.g. where gates saturate) stays far above; ``inf`` keeps all.
+    tol_unique : float, default 1e-2
+        Points of one condition within this Euclidean distance are one fixed point.
+    outlier_distance_scale : float, default 10.0
+        Points farther from the centroid of the reference states than this many times
+        the reference states' median distance to it are dropped (``inf``: keep all).
+    seed : int, default 0
+        Seeds the task trials and the initial-state draws (each network's draw is also
+        keyed by its id, so it does not depend on which networks share the batch).
+    """
+
+    n_initial: int = 1024
+    n_trials: int = 64
+    noise_scale: float = 0.5
+    learning_rate: float = 0.01
+    lr_grow: float = 1.02
+    lr_shrink: float = 0.5
+    lr_min: float = 1e-6
+    lr_max: float = 0.1
+    clip_norm: float = 1.0
+    beta1: float = 0.9
+    beta2: float = 0.99
+    epsilon: float = 1e-8
+    max_iters: int = 1000
+    check_every: int = 100
+    tol_q: float = 1e-12
+    tol_dq: float = 1e-14
+    q_candidate: float = 1e-3
+    polish_iters: int = 20
+    polish_damping: float = 1e-3
+    polish_tol_q: float = 1e-12
+    q_max: float = 1e-10
+    tol_unique: float = 1e-2
+    outlier_distance_scale: float = 10.0
+    seed: int = 0
+
+    def __post_init__(self):
+        for name in ("n_initial", "n_trials", "max_iters", "check_every"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{name}={v!r} must be a positive integer")
+        v = self.polish_iters
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
+            raise ValueError(f"polish_iters={v!r} must be an integer >= 0")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            raise ValueError(f"seed={self.seed!r} must be an integer >= 0")
+        for name in ("learning_rate", "lr_min", "lr_max", "clip_norm", "epsilon", "tol_q", "tol_unique",
+                     "polish_damping", "polish_tol_q"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float, np.number)) and np.isfinite(v) and v > 0):
+                raise ValueError(f"{name}={v!r} must be a finite number > 0")
+        for name in ("q_max", "q_candidate", "outlier_distance_scale"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float, np.number)) and not np.isnan(v) and v > 0):
+                raise ValueError(f"{name}={v!r} must be a number > 0 (inf disables the filter)")
+        if not (np.isfinite(self.noise_scale) and self.noise_scale >= 0):
+            raise ValueError(f"noise_scale={self.noise_scale!r} must be a finite number >= 0")
+        if not (np.isfinite(self.tol_dq) and self.tol_dq >= 0):
+            raise ValueError(f"tol_dq={self.tol_dq!r} must be a finite number >= 0 (0 disables the rule)")
+        if not self.lr_grow >= 1.0 or not np.isfinite(self.lr_grow):
+            raise ValueError(f"lr_grow={self.lr_grow!r} must be a finite number >= 1")
+        if not 0.0 < self.lr_shrink < 1.0:
+            raise ValueError(f"lr_shrink={self.lr_shrink!r} must be in (0, 1)")
+        if self.lr_min > self.lr_max:
+            raise ValueError(f"lr_min={self.lr_min!r} must be <= lr_max={self.lr_max!r}")
+        if not self.lr_min <= self.learning_rate <= self.lr_max:
+            raise ValueError(f"learning_rate={self.learning_rate!r} must lie in [lr_min, lr_max] = "
+                             f"[{self.lr_min!r}, {self.lr_max!r}]")
+        for name in ("beta1", "beta2"):
+            v = getattr(self, name)
+            if not 0.0 <= v < 1.0:
+                raise ValueError(f"{name}={v!r} must be in [0, 1)")
+
+
+    @classmethod
+    def for_task(cls, task_name: str, **overrides) -> "FixedPointConfig":
+        """The recommended settings for one of the book's tasks (see :data:`TASK_PRESETS`);
+        ``overrides`` change fields."""
+        if task_name not in TASK_PRESETS:
+            raise ValueError(f"task_name={task_name!r} is not one of {tuple(TASK_PRESETS)!r}")
+        return cls(**{**TASK_PRESETS[task_name], **overrides})
+
+    def with_(self, **changes) -> "FixedPointConfig":
+        return replace(self, **changes)
+
+
+#: Per-task presets (fields that differ from the defaults):
+#:
+#: * ``'flipflop'``, ``'sine'``: isolated fixed points (the cube's 27 points; one unstable
+#:   focus per frequency), polished to round-off, ``q_max`` 1e-10.  Sine uses 256 initial
+#:   states (about 25 per frequency) instead of 1,024: measured on the first 16 book sine
+#:   networks, both find the same single point per frequency, 34 s instead of 101 s.
+#: * ``'cdi'``: the line attractor is a continuum of *approximate* fixed points (slow, not
+#:   fixed; Section 2.3), which polishing would drag to the few exact ones, so
+#:   ``polish_iters=0`` and ``q_max=1e-4`` (speed ``sqrt(2 q) <= 0.014`` per step, under
+#:   0.5 state units over a 30-step trial), and ``tol_unique=0.1`` (with 1e-2 a 64-unit
+#:   LSTM's two lines give ~350 points, each with a 128 x 128 eigendecomposition).
+TASK_PRESETS = {"flipflop": {}, "sine": {"n_initial": 256},
+                "cdi": {"polish_iters": 0, "q_max": 1e-4, "tol_unique": 0.1}}
+
+
+def task_config(task_name: str, **overrides) -> FixedPointConfig:
+    """:meth:`FixedPointConfig.for_task` (kept as a function for existing callers)."""
+    return FixedPointConfig.for_task(task_name, **overrides)

@@ -1,0 +1,267 @@
+"""Minimising the speed q from many initial states (Adam), and polishing the candidates
+(Levenberg-Marquardt)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import tensorflow as tf
+from tqdm import tqdm
+
+from .. import cells
+from .config import FixedPointConfig
+
+__all__ = ["OptimiseResult", "minimize_q", "polish", "residual_and_jacobian"]
+
+
+@dataclass(frozen=True)
+class OptimiseResult:
+    """Outcome of :func:`minimize_q`: final states (P, K, S), q (P, K), iterations (P, K),
+    ``stopped`` (P, K) True where a stopping rule fired before ``max_iters``."""
+
+    h: np.ndarray
+    q: np.ndarray
+    n_iters: np.ndarray
+    stopped: np.ndarray
+
+
+_COMPILED: dict = {}
+
+
+def _hyper(config: FixedPointConfig) -> tuple:
+    return (config.lr_grow, config.lr_shrink, config.lr_min, config.lr_max, config.clip_norm, config.beta1,
+            config.beta2, config.epsilon, config.tol_q, config.tol_dq)
+
+
+def _compiled(step_fn: Callable, config: FixedPointConfig):
+    """One tf.function per (step function, optimiser constants), reused across calls."""
+    key = (step_fn, _hyper(config))
+    if key in _COMPILED:
+        return _COMPILED[key]
+    grow, shrink, lr_min, lr_max, clip, b1, b2, eps, tol_q, tol_dq = _hyper(config)
+
+    @tf.function(reduce_retracing=True)
+    def chunk(h, m, v, lr, q_prev, active, n_iter, t, n_steps, x, args):
+        for _ in tf.range(n_steps):
+            if not tf.reduce_any(active):
+                break
+            with tf.GradientTape() as tape:
+                tape.watch(h)
+                r = step_fn(h, x, *args) - h
+                q = 0.5 * tf.reduce_sum(tf.square(r), axis=-1)
+                total = tf.reduce_sum(q)
+            g = tape.gradient(total, h)  # points are independent: row k is grad q_k
+            # stopping rules, evaluated at the current state
+            go = active & (q >= tol_q) & (tf.abs(q_prev - q) >= tol_dq) & tf.math.is_finite(q)
+            # adaptive step size: shrink after a step that raised q, grow otherwise
+            new_lr = tf.clip_by_value(tf.where(q > q_prev, lr * shrink, lr * grow), lr_min, lr_max)
+            lr = tf.where(go, new_lr, lr)
+            gnorm = tf.norm(g, axis=-1, keepdims=True)
+            g = g * tf.minimum(1.0, clip / tf.maximum(gnorm, 1e-30))
+            t = t + 1.0
+            m_new = b1 * m + (1.0 - b1) * g
+            v_new = b2 * v + (1.0 - b2) * tf.square(g)
+            mhat = m_new / (1.0 - tf.pow(b1, t))
+            vhat = v_new / (1.0 - tf.pow(b2, t))
+            go3 = go[..., None]
+            h = tf.where(go3, h - lr[..., None] * mhat / (tf.sqrt(vhat) + eps), h)
+            m = tf.where(go3, m_new, m)
+            v = tf.where(go3, v_new, v)
+            q_prev = tf.where(active, q, q_prev)
+            n_iter = n_iter + tf.cast(go, tf.int32)
+            active = go
+        return h, m, v, lr, q_prev, active, n_iter, t
+
+    _COMPILED[key] = chunk
+    return chunk
+
+
+def _speed(step_fn, h, x, args) -> np.ndarray:
+    h = tf.convert_to_tensor(h, tf.float32)
+    r = step_fn(h, tf.convert_to_tensor(x, tf.float32), *args) - h
+    return (0.5 * tf.reduce_sum(tf.square(r), axis=-1)).numpy().astype(np.float64)
+
+
+def _compact(mask_pk: np.ndarray, minimum: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (P, K') of each network's True entries first, K' = max count; and validity.
+
+    Networks with fewer True entries are padded with some of their other indices
+    (``valid`` False there), so a (P, K') working set holds every True entry.
+    """
+    mask = np.asarray(mask_pk, bool)
+    k_new = int(min(mask.shape[1], max(mask.sum(axis=1).max(initial=0), minimum)))
+    order = np.argsort(~mask, axis=1, kind="stable")[:, :k_new]
+    return order, np.take_along_axis(mask, order, axis=1)
+
+
+def _gather(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    return np.take_along_axis(a, idx.reshape(idx.shape + (1,) * (a.ndim - 2)), axis=1)
+
+
+def _scatter(a: np.ndarray, idx: np.ndarray, valid: np.ndarray, values: np.ndarray) -> None:
+    p_idx = np.broadcast_to(np.arange(idx.shape[0])[:, None], idx.shape)
+    a[p_idx[valid], idx[valid]] = values[valid]
+
+
+def minimize_q(step_fn: Callable, h0_pks, x_pkm, config: FixedPointConfig = FixedPointConfig(), args: tuple = (),
+               progress: bool = False, desc: str = "fixed points") -> OptimiseResult:
+    """Minimise ``q = 1/2 ||F(h, x) - h||^2`` from every initial state, all in one graph.
+
+    The iterations run in compiled chunks of ``config.check_every``; between chunks,
+    once at most half of the working set is still moving, the stopped points are
+    dropped from it (per network, padded to the network with the most moving points),
+    so the cost follows the points still moving rather than the slowest one.
+
+    Parameters
+    ----------
+    step_fn : callable ``F(h_pks, x_pkm, *args) -> (P, K, S)`` written with TF ops
+        (a batched update rule; reuse the same function object to reuse its trace)
+    h0_pks : (P, K, S) initial states
+    x_pkm : (P, K, M) the static input of each point
+    config : :class:`FixedPointConfig` (optimiser fields)
+    args : extra tensors passed to ``step_fn`` (e.g. the stacked parameters), so one
+        trace serves every population of the same shapes
+
+    Returns
+    -------
+    :class:`OptimiseResult`, with q recomputed at the final states.
+    """
+    h0 = np.asarray(h0_pks, np.float32)
+    x = np.asarray(x_pkm, np.float32)
+    if h0.ndim != 3 or x.ndim != 3 or h0.shape[:2] != x.shape[:2]:
+        raise ValueError(f"h0_pks {h0.shape} and x_pkm {x.shape} must be (P, K, S) and (P, K, M) "
+                         "with the same P and K")
+    args = tuple(tf.nest.map_structure(lambda a: tf.convert_to_tensor(a, tf.float32), a) for a in args)
+    chunk = _compiled(step_fn, config)
+    shape_pk = h0.shape[:2]
+    full = {"h": h0.copy(), "m": np.zeros_like(h0), "v": np.zeros_like(h0),
+            "lr": np.full(shape_pk, config.learning_rate, np.float32),
+            "q_prev": np.full(shape_pk, np.inf, np.float32), "active": np.ones(shape_pk, bool),
+            "n_iter": np.zeros(shape_pk, np.int32)}
+    names = ("h", "m", "v", "lr", "q_prev", "active", "n_iter")
+    t = tf.constant(0.0)
+
+    def load(idx, valid):
+        work = {k: _gather(full[k], idx) for k in names}
+        work["active"] = work["active"] & valid
+        return [tf.constant(work[k]) for k in names], tf.constant(_gather(x, idx))
+
+    def store(work, idx, valid):
+        for k, w in zip(names, work):
+            _scatter(full[k], idx, valid, w.numpy())
+
+    idx, valid = _compact(full["active"])
+    work, xw = load(idx, valid)
+    done = 0
+    bar = tqdm(total=config.max_iters, desc=desc, disable=not progress, leave=False, mininterval=1.0)
+    while done < config.max_iters:
+        n = min(config.check_every, config.max_iters - done)
+        *work, t = chunk(*work, t, tf.constant(n), xw, args)
+        done += n
+        moving = work[5].numpy()
+        n_moving = int(moving.sum())
+        bar.set_postfix(active=n_moving, refresh=False)
+        bar.update(n)
+        if n_moving == 0:
+            break
+        if moving.sum(axis=1).max() <= idx.shape[1] // 2:  # compact the working set
+            store(work, idx, valid)
+            idx, valid = _compact(full["active"])
+            work, xw = load(idx, valid)
+    bar.close()
+    store(work, idx, valid)
+    q = _speed(step_fn, full["h"], x, args)
+    return OptimiseResult(full["h"].astype(np.float64), q, full["n_iter"], ~full["active"])
+
+
+_HELPERS: dict = {}
+
+
+def residual_and_jacobian(step_fn: Callable, jacobian_fn: Callable | None):
+    """``(residual, jacobian)`` functions of a step function: ``F(h, x) - h`` and
+    ``(J_h, J_x)`` (``jacobian_fn``, or :func:`universality.cells.tiled_jacobians` of
+    ``step_fn``).  They run eagerly: each call is one large batched pass, where tracing a
+    graph (twice per spec, as shapes change) costs more than it saves."""
+    key = (step_fn, jacobian_fn)
+    if key not in _HELPERS:
+        def residual(h, x, *args):
+            return step_fn(h, x, *args) - h
+
+        if jacobian_fn is None:
+            def jac(h, x, *args):
+                return cells.tiled_jacobians(step_fn, h, x, *args)
+        else:
+            jac = jacobian_fn
+        _HELPERS[key] = (residual, jac)
+    return _HELPERS[key]
+
+
+def polish(step_fn: Callable, jacobian_fn: Callable, h_pks, x_pkm, config: FixedPointConfig = FixedPointConfig(),
+           args: tuple = ()) -> tuple[np.ndarray, np.ndarray]:
+    """Levenberg-Marquardt polish of candidate fixed points, every point on its own.
+
+    With ``r = F(h, x) - h`` and ``A = J_h(h, x) - I``, each iteration proposes
+
+        delta = -(A^T A + mu I)^{-1} A^T r
+
+    (a damped Newton step on ``F(h) - h = 0``, i.e. Gauss-Newton on q), accepts it
+    where it lowers q (then ``mu <- mu / 10``) and rejects it elsewhere
+    (``mu <- 10 mu``).  Near a fixed point, saddle or not, it converges quadratically,
+    which Adam does not; from a slow point (q > 0 at a local minimum of q) it cannot
+    lower q much and leaves the point near where it is.  A point leaves the working set
+    once ``q < polish_tol_q``, or after 3 iterations in a row that did not halve its q (a
+    slow point, or round-off), so each iteration costs Jacobians only for the points
+    still converging.
+
+    Parameters
+    ----------
+    h_pks, x_pkm : (P, K, S) candidates and their (P, K, M) inputs
+    jacobian_fn : ``(h_pks, x_pkm, *args) -> (J_h, J_x)``, TF ops, or None for the
+        tiled reverse pass over ``step_fn``
+    config : uses ``polish_iters``, ``polish_damping``, ``polish_tol_q``
+
+    Returns
+    -------
+    h_pks : (P, K, S) float64, q_pk : (P, K) float64
+    """
+    h = np.asarray(h_pks, np.float64).copy()
+    x = np.asarray(x_pkm, np.float32)
+    s = h.shape[-1]
+    mu = np.full(h.shape[:2], config.polish_damping)
+    stalls = np.zeros(h.shape[:2], np.int64)
+    res_fn, jac_fn = residual_and_jacobian(step_fn, jacobian_fn)
+
+    def residual(hh, xx):
+        return res_fn(tf.constant(hh, tf.float32), tf.constant(xx), *args).numpy().astype(np.float64)
+
+    r = residual(h, x)
+    q = 0.5 * np.sum(r**2, axis=-1)
+    for _ in range(config.polish_iters):
+        todo = (q >= config.polish_tol_q) & (stalls < 3)
+        if not todo.any():
+            break
+        idx, valid = _compact(todo)
+        hw, xw, rw, qw, muw = (_gather(a, idx) for a in (h, x, r, q, mu))
+        # batched float64 linear algebra in TF (numpy's threaded BLAS stalls on busy cores)
+        jh = tf.cast(jac_fn(tf.constant(hw, tf.float32), tf.constant(xw), *args)[0], tf.float64)
+        a = jh - tf.eye(s, dtype=tf.float64)
+        lhs = tf.linalg.matmul(a, a, transpose_a=True) + tf.constant(muw)[..., None, None] * tf.eye(s, dtype=tf.float64)
+        rhs = -tf.linalg.matmul(a, tf.constant(rw)[..., None], transpose_a=True)
+        try:
+            delta = tf.linalg.solve(lhs, rhs)[..., 0].numpy()
+        except tf.errors.InvalidArgumentError:  # a singular system: fall back to a pseudo-inverse
+            delta = tf.linalg.matmul(tf.linalg.pinv(lhs), rhs)[..., 0].numpy()
+        h_try = hw + delta
+        r_try = residual(h_try, xw)
+        q_try = 0.5 * np.sum(r_try**2, axis=-1)
+        ok = valid & np.isfinite(q_try) & (q_try < qw)
+        _scatter(h, idx, ok, h_try)
+        _scatter(r, idx, ok, r_try)
+        _scatter(q, idx, ok, q_try)
+        _scatter(mu, idx, valid, np.where(ok, np.maximum(muw / 10.0, 1e-12), muw * 10.0))
+        halved = ok & (q_try <= 0.5 * qw)
+        _scatter(stalls, idx, valid, np.where(halved, 0, _gather(stalls, idx) + 1))
+    return h, q
+

@@ -1,0 +1,257 @@
+"""The result container: one network's fixed points and their linearisations, and the
+one file format they are stored in."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+
+from ..store import atomic_savez
+
+__all__ = ["decompose", "FixedPoints", "save_collection", "load_collection", "COMPACT"]
+
+
+def _single_threaded_blas():
+    """Limit numpy's BLAS/LAPACK to one thread for batches of small matrices.
+
+    Threaded OpenBLAS on small matrices busy-waits, and on a shared 2-core machine was
+    measured 20-40x slower than one thread.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - a scikit-learn dependency, normally present
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def decompose(j_nss: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Eigendecomposition ``J = R diag(lambda) L`` with eigenvalues by |lambda| descending.
+
+    Parameters
+    ----------
+    j_nss : (n, S, S) real matrices
+
+    Returns
+    -------
+    eigenvalues : (n, S) complex128, ``|lambda_1| >= |lambda_2| >= ...``
+    right : (n, S, S) complex128, right eigenvectors as COLUMNS (``J r_i = lambda_i r_i``)
+    left : (n, S, S) complex128, left eigenvectors as ROWS, ``L = R^{-1}`` (so ``L R = I``
+        and ``l_i^T J = lambda_i l_i^T``)
+    """
+    j = np.asarray(j_nss, np.float64)
+    if j.ndim != 3 or j.shape[1] != j.shape[2]:
+        raise ValueError(f"j_nss has shape {j.shape}; expected (n, S, S)")
+    if j.shape[0] == 0:
+        s = j.shape[1]
+        return (np.zeros((0, s), complex), np.zeros((0, s, s), complex), np.zeros((0, s, s), complex))
+    with _single_threaded_blas():  # many small matrices: threads only contend
+        lam, r = np.linalg.eig(j)
+        order = np.argsort(-np.abs(lam), axis=-1, kind="stable")
+        lam = np.take_along_axis(lam, order, axis=-1).astype(np.complex128)
+        r = np.take_along_axis(r, order[:, None, :], axis=-1).astype(np.complex128)
+        return lam, r, np.linalg.inv(r)
+
+_ARRAYS = ("h", "q", "x", "condition", "J_h", "J_x", "eigenvalues", "right", "left", "outputs")
+
+
+@dataclass(frozen=True, eq=False)
+class FixedPoints:
+    """The fixed points of ONE network and their linearisations.
+
+    Attributes
+    ----------
+    h : (n, S) float64, the fixed points h*
+    q : (n,) float64, ``1/2 ||F(h*, x*) - h*||^2`` at each
+    x : (n, M) float64, the static input x* each was found under
+    condition : (n,) int64, the index of x* among the task's conditions
+    J_h : (n, S, S) float64, ``dF_i/dh_j`` at (h*, x*)
+    J_x : (n, S, M) float64, ``dF_i/dx_j`` at (h*, x*)
+    eigenvalues : (n, S) complex128, of J_h, by |lambda| descending
+    right : (n, S, S) complex128, right eigenvectors (columns), same order
+    left : (n, S, S) complex128, left eigenvectors (rows of R^{-1}; ``L R = I``)
+    outputs : (n, O) float64, the network's readout at h* (O = 0 when unknown)
+    meta : dict, JSON-able (e.g. ``network_id``, arch, activation)
+
+    Index it like an array (``fps[fps.is_stable]``, ``fps[:3]``, ``fps[[0, 2]]``); an
+    integer index keeps a length-1 container.
+    """
+
+    h: np.ndarray
+    q: np.ndarray
+    x: np.ndarray
+    condition: np.ndarray
+    J_h: np.ndarray
+    J_x: np.ndarray
+    eigenvalues: np.ndarray
+    right: np.ndarray
+    left: np.ndarray
+    outputs: np.ndarray
+    meta: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        n, s = np.shape(self.h)
+        m = np.shape(self.x)[1]
+        want = {"q": (n,), "x": (n, m), "condition": (n,), "J_h": (n, s, s), "J_x": (n, s, m),
+                "eigenvalues": (n, s), "right": (n, s, s), "left": (n, s, s)}
+        for name, shape in want.items():
+            if np.shape(getattr(self, name)) != shape:
+                raise ValueError(f"{name} has shape {np.shape(getattr(self, name))}; expected {shape} "
+                                 f"for {n} points of a {s}-unit state with {m} inputs")
+        if np.ndim(self.outputs) != 2 or np.shape(self.outputs)[0] != n:
+            raise ValueError(f"outputs has shape {np.shape(self.outputs)}; expected ({n}, O)")
+
+    @classmethod
+    def build(cls, h, q, x, condition, J_h, J_x, outputs=None, meta=None) -> "FixedPoints":
+        """A container from points and Jacobians; the eigendecomposition is computed here."""
+        h = np.asarray(h, np.float64)
+        lam, r, left = decompose(J_h)
+        outputs = np.zeros((len(h), 0)) if outputs is None else np.asarray(outputs, np.float64)
+        return cls(h, np.asarray(q, np.float64), np.asarray(x, np.float64), np.asarray(condition, np.int64),
+                   np.asarray(J_h, np.float64), np.asarray(J_x, np.float64), lam, r, left, outputs,
+                   dict(meta or {}))
+
+    @classmethod
+    def empty(cls, state_size: int, n_inputs: int, n_outputs: int = 0, meta=None) -> "FixedPoints":
+        s, m = state_size, n_inputs
+        return cls.build(np.zeros((0, s)), np.zeros(0), np.zeros((0, m)), np.zeros(0, np.int64),
+                         np.zeros((0, s, s)), np.zeros((0, s, m)), np.zeros((0, n_outputs)), meta)
+
+    # -- derived quantities -------------------------------------------------------------
+    @property
+    def n(self) -> int:
+        return len(self.q)
+
+    @property
+    def state_size(self) -> int:
+        return self.h.shape[1]
+
+    @property
+    def magnitudes(self) -> np.ndarray:
+        """(n, S) |lambda|, descending."""
+        return np.abs(self.eigenvalues)
+
+    @property
+    def n_unstable(self) -> np.ndarray:
+        """(n,) number of eigenvalues with |lambda| > 1."""
+        return (self.magnitudes > 1.0).sum(axis=1)
+
+    @property
+    def is_stable(self) -> np.ndarray:
+        """(n,) True where ``max |lambda| < 1``."""
+        if self.n == 0:
+            return np.zeros(0, bool)
+        return self.magnitudes.max(axis=1) < 1.0
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, index) -> "FixedPoints":
+        if isinstance(index, (int, np.integer)):
+            index = [int(index)]
+        idx = np.arange(self.n)[index]
+        return FixedPoints(*(getattr(self, a)[idx] for a in _ARRAYS), meta=dict(self.meta))
+
+    def __repr__(self) -> str:
+        nid = self.meta.get("network_id")
+        return f"FixedPoints({self.summary()}{'' if nid is None else f'; {nid}'})"
+
+    def contains(self, h, tol: float = 1e-3):
+        """Whether a fixed point lies within Euclidean distance ``tol`` of ``h``.
+
+        ``h`` (S,) gives a bool; ``h`` (k, S) gives a (k,) bool array.
+        """
+        if not tol > 0:
+            raise ValueError(f"tol={tol!r} must be > 0")
+        h = np.asarray(h, np.float64)
+        single = h.ndim == 1
+        h2 = np.atleast_2d(h)
+        if h2.shape[1] != self.state_size:
+            raise ValueError(f"h has {h2.shape[1]} units; these fixed points have {self.state_size}")
+        if self.n == 0:
+            out = np.zeros(len(h2), bool)
+        else:
+            d = np.linalg.norm(h2[:, None, :] - self.h[None], axis=-1)
+            out = d.min(axis=1) <= tol
+        return bool(out[0]) if single else out
+
+    def summary(self) -> str:
+        """One line, e.g. ``12 fixed points: 8 stable, saddles with 1/2/3 unstable dims: 3/0/1``."""
+        n_st = int(self.is_stable.sum())
+        head = f"{self.n} fixed point{'s' if self.n != 1 else ''}: {n_st} stable"
+        nu = self.n_unstable[~self.is_stable]
+        nu = nu[nu > 0]
+        marginal = int(self.n - n_st - len(nu))  # max |lambda| == 1 exactly
+        if len(nu) == 0:
+            tail = ", no saddles"
+        else:
+            k = np.arange(1, nu.max() + 1)
+            counts = [int((nu == i).sum()) for i in k]
+            tail = (f", saddles with {'/'.join(map(str, k))} unstable dims: "
+                    f"{'/'.join(map(str, counts))}")
+        return head + tail + (f", {marginal} marginal" if marginal else "")
+
+    # -- storage ------------------------------------------------------------------------
+    def to_arrays(self, prefix: str = "") -> dict[str, np.ndarray]:
+        out = {prefix + a: np.asarray(getattr(self, a)) for a in _ARRAYS}
+        out[prefix + "meta"] = np.array(json.dumps(self.meta, sort_keys=True))
+        return out
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], prefix: str = "") -> "FixedPoints":
+        meta = json.loads(str(arrays[prefix + "meta"]))
+        return cls(*(np.asarray(arrays[prefix + a]) for a in _ARRAYS), meta=meta)
+
+    def save(self, path) -> Path:
+        """Write to an ``.npz`` (numpy arrays and a JSON string only; atomic)."""
+        return atomic_savez(path, self.to_arrays())
+
+    @classmethod
+    def load(cls, path) -> "FixedPoints":
+        with np.load(path, allow_pickle=False) as z:
+            return cls.from_arrays({k: z[k] for k in z.files})
+
+
+#: What a compact file keeps: the points and their readouts; Jacobians and
+#: eigendecompositions are recomputed when it is read (:func:`load_collection`).
+COMPACT = ("h", "q", "x", "condition", "outputs")
+
+
+def save_collection(path, fps: Mapping[str, "FixedPoints"], compact: bool = False) -> Path:
+    """Write a dict ``network_id -> FixedPoints`` to one ``.npz`` (no pickle; atomic).
+
+    ``compact`` keeps only :data:`COMPACT` and the metadata (a 64-unit network's
+    Jacobians are 32 KB per point); :func:`load_collection` recomputes the rest.
+    """
+    arrays = {"network_ids": np.array([str(k) for k in fps], dtype=str), "compact": np.array(bool(compact))}
+    for i, f in enumerate(fps.values()):
+        full = f.to_arrays(prefix=f"{i}/")
+        arrays.update({k: v for k, v in full.items() if not compact or k.split("/", 1)[1] in (*COMPACT, "meta")})
+    return atomic_savez(path, arrays)
+
+
+def load_collection(path, population=None) -> dict:
+    """Inverse of :func:`save_collection`: ``network_id -> FixedPoints``.
+
+    A compact file needs the ``population`` whose networks the points belong to (the
+    Jacobians are recomputed from its weights, :func:`universality.fixed_points.linearise`).
+    """
+    with np.load(path, allow_pickle=False) as z:
+        ids = [str(i) for i in z["network_ids"]]
+        data = {k: z[k] for k in z.files}
+    if "compact" in data and bool(data["compact"]):
+        if population is None:
+            raise ValueError(f"{path} is a compact file: pass the population its networks come from "
+                             "(population=...) so the Jacobians can be recomputed")
+        from .finder import linearise
+
+        points = {nid: {**{a: data[f"{i}/{a}"] for a in COMPACT}, "meta": json.loads(str(data[f"{i}/meta"]))}
+                  for i, nid in enumerate(ids)}
+        keys = {str(k): k for k in population.table.index}
+        return {keys.get(nid, nid): f for nid, f in linearise(population, {keys.get(n, n): v for n, v in
+                                                                            points.items()}).items()}
+    return {nid: FixedPoints.from_arrays(data, prefix=f"{i}/") for i, nid in enumerate(ids)}

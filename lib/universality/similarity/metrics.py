@@ -1,0 +1,265 @@
+"""Metrics as objects, and one all-pairs function for all of them.
+
+A metric prepares each network once (:meth:`prepare`), gives the columns that represent it
+in a block product (:meth:`columns`), and turns the products ``C_i^T C_j`` of a batch of
+pairs into distances (:meth:`pair_distances`).  :func:`pairwise` stacks the networks'
+columns block by block (sorted by width, zero-padded), so one matrix product yields the
+products of every pair of two blocks.
+
+* :class:`SVCCA` (Section 2.3 of the paper): columns = an orthonormal basis of the top
+  principal components covering ``variance_kept``; distance ``1 - mean(rho)`` over the
+  singular values of ``Q_i^T Q_j``.
+* :class:`LinearCKA`: columns = the centred data; distance
+  ``1 - ||Xc^T Yc||_F^2 / (||Xc^T Xc||_F ||Yc^T Yc||_F)``.
+* :class:`Procrustes` (Williams, Kunz, Kornblith and Linderman, NeurIPS 2021): the
+  angular shape metric with partial whitening ``alpha``.  Each representation is centred,
+  scaled to unit Frobenius norm and reduced to its top principal components covering
+  ``variance_kept`` (``X_r = U_k S_k``; 1 keeps all of them); there the covariance is
+  diagonal, so partial whitening ``X_r (alpha I + (1 - alpha) C^(-1/2))`` is
+  ``U_k diag(alpha s + (1 - alpha))``.  With ``X~`` that matrix scaled to unit norm,
+
+      d(X, Y) = arccos( max_{Q orthogonal} tr(X~^T Y~ Q) ) = arccos( ||X~^T Y~||_* ),
+
+  the nuclear norm being the sum of singular values.  ``alpha = 1`` is Procrustes on the
+  (normalised) data, ``alpha = 0`` is CCA (the mean canonical correlation when the kept
+  dimensions agree).  Unlike SVCCA it is a metric: symmetric, zero only on equivalent
+  representations, and it obeys the triangle inequality.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from tqdm import tqdm
+
+from .blocks import blocks, stack
+from .core import (centred_gram, check_labels, check_representations, check_variance_kept, labelled,
+                   principal_axes, reduce_validated)
+
+__all__ = ["Metric", "SVCCA", "LinearCKA", "Procrustes", "METRICS", "metric_from_name", "pairwise",
+           "pairwise_distances"]
+
+
+class Metric:
+    """The contract of a representational distance (see the module docstring)."""
+
+    name = "metric"
+
+    def prepare(self, x: np.ndarray, name: str):
+        raise NotImplementedError
+
+    def width(self, prepared) -> int:
+        raise NotImplementedError
+
+    def columns(self, prepared, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def pair_distances(self, products: np.ndarray, prep_i: Sequence, prep_j: Sequence) -> np.ndarray:
+        raise NotImplementedError
+
+    def attrs(self) -> dict:
+        return {"metric": self.name}
+
+    def extra(self, prepared: Sequence) -> dict:
+        return {}
+
+
+@dataclass(frozen=True)
+class SVCCA(Metric):
+    """SVCCA distance, ``1 - mean canonical correlation`` of the top principal components.
+
+    Parameters
+    ----------
+    variance_kept : float in (0, 1], default 0.95
+        The kept components cover this fraction of the variance (squared singular values).
+    """
+
+    variance_kept: float = 0.95
+    name = "svcca"
+
+    def __post_init__(self):
+        check_variance_kept(self.variance_kept)
+
+    def prepare(self, x, name):
+        return reduce_validated(x, float(self.variance_kept), name)
+
+    def width(self, prepared):
+        return prepared.n_kept
+
+    def columns(self, prepared, x):
+        return prepared.basis
+
+    def pair_distances(self, products, prep_i, prep_j):
+        s = np.linalg.svd(products, compute_uv=False)
+        k = np.array([min(a.n_kept, b.n_kept) for a, b in zip(prep_i, prep_j)])
+        keep = np.arange(s.shape[-1]) < k[:, None]
+        return 1.0 - np.where(keep, np.clip(s, 0.0, 1.0), 0.0).sum(axis=-1) / k
+
+    def attrs(self):
+        return {"metric": self.name, "variance_kept": float(self.variance_kept)}
+
+    def extra(self, prepared):
+        return {"n_kept": np.array([p.n_kept for p in prepared])}
+
+
+@dataclass(frozen=True)
+class _CentredData:
+    mean: np.ndarray
+    gram_norm: float
+    n_units: int
+
+
+@dataclass(frozen=True)
+class LinearCKA(Metric):
+    """``1 - CKA`` with linear kernels, computed in feature space (no n x n kernels)."""
+
+    name = "cka"
+
+    def prepare(self, x, name):
+        _, gram, mean = centred_gram(x)
+        if not np.any(gram):
+            raise ValueError(f"{name} has zero variance (every unit is constant); CKA is undefined for it: "
+                             "exclude such networks")
+        return _CentredData(mean, float(np.linalg.norm(gram)), x.shape[1])
+
+    def width(self, prepared):
+        return prepared.n_units
+
+    def columns(self, prepared, x):
+        return np.asarray(x, np.float64) - prepared.mean
+
+    def pair_distances(self, products, prep_i, prep_j):
+        num = np.einsum("pab,pab->p", products, products)
+        norms = np.array([a.gram_norm * b.gram_norm for a, b in zip(prep_i, prep_j)])
+        return np.maximum(0.0, 1.0 - num / norms)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    columns: np.ndarray
+    n_kept: int
+
+
+@dataclass(frozen=True)
+class Procrustes(Metric):
+    """Angular Procrustes shape distance with partial whitening (a metric; radians in [0, pi/2]).
+
+    Parameters
+    ----------
+    alpha : float in [0, 1], default 1
+        Partial whitening: 1 is Procrustes on the centred data, 0 is CCA (whitened).
+    variance_kept : float in (0, 1], default 0.99
+        Each representation is first reduced to the principal components covering this
+        fraction of its variance (1: all of them, the exact metric).  With 0.99 the pair
+        products are k x k with k of the order of 10 instead of the number of units.
+    """
+
+    alpha: float = 1.0
+    variance_kept: float = 0.99
+    name = "procrustes"
+
+    def __post_init__(self):
+        ok = isinstance(self.alpha, (int, float, np.integer, np.floating)) and not isinstance(self.alpha, bool)
+        if not ok or not 0.0 <= float(self.alpha) <= 1.0:
+            raise ValueError(f"alpha={self.alpha!r} must be a number in [0, 1] (0: CCA, whitened; 1: Procrustes)")
+        check_variance_kept(self.variance_kept)
+
+    def prepare(self, x, name):
+        x = np.asarray(x, np.float64)
+        xc, lam, vecs, k, _ = principal_axes(x, float(self.variance_kept), name)
+        total = float(lam.sum())
+        s = np.sqrt(lam[:k] / total)  # singular values of the centred data scaled to unit norm
+        # X_r = Xc V_k / ||Xc|| = U_k S_k; partial whitening scales PC i by (alpha s_i + 1 - alpha) / s_i
+        cols = (xc @ vecs[:, :k]) / np.sqrt(total) * ((float(self.alpha) * s + (1.0 - float(self.alpha))) / s)
+        return _Shape(cols / np.linalg.norm(cols), k)
+
+    def width(self, prepared):
+        return prepared.n_kept
+
+    def columns(self, prepared, x):
+        return prepared.columns
+
+    def pair_distances(self, products, prep_i, prep_j):
+        nuclear = np.linalg.svd(products, compute_uv=False).sum(axis=-1)
+        return np.arccos(np.clip(nuclear, 0.0, 1.0))
+
+    def attrs(self):
+        return {"metric": self.name, "alpha": float(self.alpha), "variance_kept": float(self.variance_kept)}
+
+    def extra(self, prepared):
+        return {"n_kept": np.array([p.n_kept for p in prepared])}
+
+
+METRICS = {"svcca": SVCCA, "cka": LinearCKA, "procrustes": Procrustes}
+
+
+def metric_from_name(name: str, variance_kept: float = 0.95) -> Metric:
+    """The metric object of a name ('svcca', 'cka', 'procrustes')."""
+    if name not in METRICS:
+        raise ValueError(f"metric={name!r} is not one of {tuple(METRICS)}")
+    return SVCCA(variance_kept) if name == "svcca" else METRICS[name]()
+
+
+def pairwise(metric: Metric, representations, labels: pd.DataFrame | None = None, block_size: int | None = None,
+             progress: bool = True) -> xr.DataArray:
+    """All-pairs distances of a metric, batched in blocks of pairs.
+
+    Parameters
+    ----------
+    metric : a :class:`Metric` (``SVCCA(0.95)``, ``LinearCKA()``, ``Procrustes(alpha=0.5)``)
+    representations : P (n_samples, n_units_i) arrays (or a (P, n, p) array), the same
+        inputs for every network
+    labels : one row per network; columns become coordinates (``col`` and ``col_2``), a
+        ``network_id`` column the index
+    block_size : networks per block (default: at most 2048 padded columns per block)
+
+    Returns
+    -------
+    xarray.DataArray (P, P), dims ('network', 'network_2'), exactly symmetric, zero diagonal
+    """
+    if not isinstance(metric, Metric):
+        raise ValueError(f"metric={metric!r} is not a Metric: pass SVCCA(), LinearCKA() or Procrustes()")
+    integer = isinstance(block_size, (int, np.integer)) and not isinstance(block_size, bool)
+    if block_size is not None and not (integer and block_size >= 1):
+        raise ValueError(f"block_size={block_size!r} must be a positive integer or None")
+    reps = check_representations(representations)
+    n_net = len(reps)
+    labels = check_labels(labels, n_net)
+    prepared = [metric.prepare(r, f"representations[{i}]")
+                for i, r in enumerate(tqdm(reps, desc=f"{metric.name}: prepare", disable=not progress))]
+    sizes = np.array([metric.width(p) for p in prepared])
+    order = np.argsort(sizes, kind="stable")
+    members = [order[a:b] for a, b in blocks(sizes[order], block_size)]
+    widths = [int(sizes[m].max()) for m in members]
+
+    def block(b):
+        return stack([metric.columns(prepared[i], reps[i]) for i in members[b]], widths[b])
+
+    d = np.zeros((n_net, n_net))
+    pairs = [(a, b) for a in range(len(members)) for b in range(a, len(members))]
+    current, b_a = -1, None
+    for a, b in tqdm(pairs, desc=f"{metric.name}: block pairs", disable=not progress):
+        if a != current:
+            current, b_a = a, block(a)
+        b_b = b_a if b == a else block(b)
+        ma, mb, wa, wb = len(members[a]), len(members[b]), widths[a], widths[b]
+        ii, jj = np.triu_indices(ma, 1) if a == b else np.indices((ma, mb)).reshape(2, -1)
+        if not len(ii):
+            continue
+        ia, jb = members[a][ii], members[b][jj]
+        prod = (b_a.T @ b_b).reshape(ma, wa, mb, wb).transpose(0, 2, 1, 3)[ii, jj]  # (pairs, wa, wb)
+        dist = metric.pair_distances(prod, [prepared[i] for i in ia], [prepared[j] for j in jb])
+        d[ia, jb] = dist
+        d[jb, ia] = dist
+    return labelled(d, labels, metric.attrs(), metric.extra(prepared))
+
+
+def pairwise_distances(representations, metric: str = "svcca", labels: pd.DataFrame | None = None,
+                       block_size: int | None = None, variance_kept: float = 0.95,
+                       progress: bool = True) -> xr.DataArray:
+    """:func:`pairwise` with the metric named (``variance_kept`` is SVCCA's; CKA has none)."""
+    return pairwise(metric_from_name(metric, variance_kept), representations, labels, block_size, progress)

@@ -1,0 +1,202 @@
+"""Training a profile's populations: groups, fingerprints, resume, and the sweep runner.
+
+Networks that share (task, arch, activation, units) form a *group*: one batched graph
+trains all their L2 values and seeds (and, during a random search, all hyperparameter
+candidates).  Every network file records a fingerprint of everything that determines its
+training, and a sweep retrains a stored network whose fingerprint no longer matches
+(changed profile) or whose file is damaged, never silently mixing the two.  Sweeps run
+in-process by default; given a Dask scheduler address (or a ``distributed.Client``), the
+groups fan out over the cluster and the client writes each result to the store as it
+arrives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+from dataclasses import asdict, replace
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import cells, store
+from .population import LABELS, grid, group_id
+from .profiles import Profile, get_profile
+from .tasks import TASKS, Task
+from .training import TrainConfig, sample_hparams, train_population
+
+__all__ = ["train_group", "run_sweep", "missing_groups", "fingerprint"]
+
+
+def fingerprint(task: Task, config: TrainConfig, hparams_rule, drop: Sequence[str] = ()) -> str:
+    train = {k: v for k, v in asdict(config).items() if k not in drop}
+    doc = json.dumps({"task": task.params(), "train": train, "hparams": hparams_rule}, sort_keys=True)
+    return hashlib.sha256(doc.encode()).hexdigest()[:16]
+
+
+def _accepted_fingerprints(task: Task, config: TrainConfig, hparams_rule) -> set[str]:
+    """The fingerprint a network trained now gets, plus the one it got before options
+    that are off (``curriculum=0``) existed: a stored network trained before an option
+    was added, with the option off, is still current."""
+    out = {fingerprint(task, config, hparams_rule)}
+    if not config.curriculum:
+        out.add(fingerprint(task, config, hparams_rule, drop=("curriculum", "curriculum_start")))
+    return out
+
+
+def _hparams_rule(profile: Profile, task: str, arch: str | None = None, activation: str | None = None):
+    n = profile.search_count(task, arch, activation)
+    if n:
+        return {"search": n, "search_iterations": profile.search_iterations,
+                "incumbent": asdict(profile.hparams_for(task, arch, activation))}
+    return asdict(profile.hparams_for(task, arch, activation))
+
+
+
+def _group_rows(profile: Profile, task: str) -> dict[str, pd.DataFrame]:
+    g = grid(profile, task)
+    return {group_id(task, a, act, u): rows for (a, act, u), rows in g.groupby(["arch", "activation", "units"], sort=False)}
+
+
+def train_group(profile: Profile, task_name: str, gid: str, rows: pd.DataFrame, root=None,
+                progress: bool = True) -> dict:
+    """Train the networks of one group (random search first when the profile has one).
+
+    Returns a dict of plain arrays and JSON-able values (no store access unless ``root``
+    is given, in which case the checkpoint lives there), so it can run on a Dask worker.
+    """
+    task = profile.task(task_name)
+    r0 = rows.iloc[0]
+    spec = cells.CellSpec(r0.arch, r0.activation, int(r0.units), task.n_inputs, task.n_outputs)
+    config = profile.train_config(task_name, spec.arch, spec.activation)
+    ckpt = (lambda stage: store.checkpoint_path(root, profile.name, task_name, f"{gid}-{stage}")) if root else (lambda s: None)
+    search = None
+    n_search = profile.search_count(task_name, spec.arch, spec.activation)
+    if n_search:
+        # one candidate list per L2 value, drawn from a seed derived from the group id
+        l2_values = sorted(set(rows.l2))
+        cands, s_seeds, s_l2 = [], [], []
+        for l2 in l2_values:
+            h = int(hashlib.sha256(f"{gid}-l2_{l2:.0e}".encode()).hexdigest()[:8], 16)
+            # the profile's own setting (the incumbent) competes with n_search random draws, so the
+            # search can only improve on it as judged by validation loss
+            hs = [profile.hparams_for(task_name, spec.arch, spec.activation)] + \
+                sample_hparams(np.random.default_rng([h, 7]), n_search)
+            cands += hs
+            s_seeds += [1_000_000 + j for j in range(len(hs))]
+            s_l2 += [l2] * len(hs)
+        s_cfg = replace(config, iterations=profile.search_iterations or config.iterations)
+        res = train_population(task, spec, s_seeds, s_l2, cands, s_cfg, checkpoint=ckpt("search"),
+                               progress=progress, desc=f"{gid} search")
+        best = {}
+        for l2 in l2_values:
+            idx = [i for i in range(len(cands)) if s_l2[i] == l2]
+            vl = np.array([res.valid_loss[i] for i in idx])
+            if np.all(~np.isfinite(vl)):
+                best[l2] = profile.hparams_for(task_name, spec.arch, spec.activation)
+            else:
+                best[l2] = cands[idx[int(np.nanargmin(vl))]]
+        search = {"candidates": [{"l2": s_l2[i], "seed": s_seeds[i], "hparams": asdict(cands[i]),
+                                  "valid_loss": float(res.valid_loss[i]), "diverged": bool(res.diverged[i])}
+                                 for i in range(len(cands))],
+                  "best": {f"{l2:.0e}": asdict(h) for l2, h in best.items()}}
+        hps = [best[l2] for l2 in rows.l2]
+    else:
+        hps = [profile.hparams_for(task_name, spec.arch, spec.activation)] * len(rows)
+    res = train_population(task, spec, rows.seed.tolist(), rows.l2.tolist(), hps, config,
+                           checkpoint=ckpt("final"), progress=progress, desc=gid)
+    fp = fingerprint(task, config, _hparams_rule(profile, task_name, spec.arch, spec.activation))
+    nets = []
+    for k, (nid, r) in enumerate(rows.set_index("network_id").iterrows()):
+        meta = {"network_id": nid, **{c: r[c] for c in LABELS}, "task_params": task.params(),
+                "train": asdict(config), "hparams": asdict(hps[k]), "valid_loss": float(res.valid_loss[k]),
+                "train_loss": float(res.train_loss[k]), "diverged": bool(res.diverged[k]),
+                "diverged_at": int(res.diverged_at[k]), "fingerprint": fp, "profile": profile.name}
+        nets.append({"network_id": nid, "params": {n: v[k] for n, v in res.params.items()}, "meta": meta,
+                     "loss_curve": res.loss_curve[k], "curve_iterations": res.curve_iterations})
+    return {"group_id": gid, "task": task_name, "networks": nets, "search": search}
+
+
+def _write_group(result: dict, profile: Profile, root) -> None:
+    if result["search"] is not None:
+        store.atomic_write_json(store.search_path(root, profile.name, result["task"], result["group_id"]), result["search"])
+    for net in result["networks"]:
+        store.save_network(store.network_path(root, profile.name, result["task"], net["network_id"]),
+                           net["params"], net["meta"], net["loss_curve"], net["curve_iterations"])
+
+
+def _current(path, fingerprints) -> bool:
+    """The network file exists, can be read, and was trained with an accepted fingerprint
+    (a damaged file is not current: the sweep trains it again)."""
+    if not path.exists():
+        return False
+    try:
+        return store.read_meta(path).get("fingerprint") in fingerprints
+    except store.DamagedFileError:
+        return False
+
+
+def missing_groups(profile: Profile, task: str, root) -> dict[str, pd.DataFrame]:
+    todo = {}
+    for gid, rows in _group_rows(profile, task).items():
+        arch, act = rows.arch.iloc[0], rows.activation.iloc[0]
+        ok = _accepted_fingerprints(profile.task(task), profile.train_config(task, arch, act),
+                                    _hparams_rule(profile, task, arch, act))
+        stale = [nid for nid in rows.network_id if not _current(store.network_path(root, profile.name, task, nid), ok)]
+        if stale:  # only the missing or stale networks of the group train; the others are kept
+            todo[gid] = rows[rows.network_id.isin(stale)]
+    return todo
+
+
+def run_sweep(profile: str | Profile = "book", tasks: Sequence[str] | str = tuple(TASKS), root=store.DEFAULT_ROOT,
+              scheduler=None, progress: bool = True, command: str | None = None) -> pd.DataFrame:
+    """Train every missing network of ``profile`` for ``tasks`` and write them to ``root``.
+
+    Stored networks whose fingerprint matches are kept; the rest is trained, group by
+    group (resuming from a group's checkpoint when one exists), and each group is written
+    as soon as it finishes.  With ``scheduler`` (a Dask scheduler address such as
+    ``'tcp://10.0.0.1:8786'`` or a ``distributed.Client``) the groups are trained on the
+    cluster's workers.  Returns a table of (task, group_id, status).
+    """
+    profile = get_profile(profile)
+    tasks = [tasks] if isinstance(tasks, str) else list(tasks)
+    for t in tasks:
+        if t not in TASKS:
+            raise ValueError(f"task={t!r} is not one of {tuple(TASKS)!r}")
+    todo = [(t, gid, rows) for t in tasks for gid, rows in missing_groups(profile, t, root).items()]
+    status = [{"task": t, "group_id": gid, "status": "kept"} for t in tasks
+              for gid in _group_rows(profile, t) if gid not in {g for tt, g, _ in todo if tt == t}]
+    from tqdm import tqdm
+
+    kill_after = int(os.environ.get("UNIVERSALITY_KILL_AFTER_GROUPS", "0"))  # tests: a deterministic SIGKILL
+    if scheduler is None:
+        for k, (t, gid, rows) in enumerate(tqdm(todo, desc=f"{profile.name} sweep (groups)",
+                                                disable=not progress or not todo)):
+            _write_group(train_group(profile, t, gid, rows, root=root, progress=progress), profile, root)
+            status.append({"task": t, "group_id": gid, "status": "trained"})
+            if kill_after and k + 1 == kill_after:
+                os.kill(os.getpid(), signal.SIGKILL)
+    else:
+        from distributed import Client, as_completed
+
+        client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+        try:
+            futures = {client.submit(train_group, profile, t, gid, rows, None, False, key=f"train-{profile.name}-{gid}",
+                                     pure=False): (t, gid) for t, gid, rows in todo}
+            for fut in tqdm(as_completed(futures), total=len(futures), desc=f"{profile.name} sweep on Dask",
+                            disable=not progress or not todo):
+                t, gid = futures[fut]
+                _write_group(fut.result(), profile, root)
+                status.append({"task": t, "group_id": gid, "status": "trained"})
+        finally:
+            if not isinstance(scheduler, Client):
+                client.close()
+    if todo:
+        store.write_manifest(root, profile.name, command=command or f"universality train --profile {profile.name}",
+                             profile_spec=profile.to_dict())
+    return pd.DataFrame(status)
+
+
