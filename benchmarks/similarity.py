@@ -1,4 +1,4 @@
-"""All-pairs SVCCA and CKA: batched blocks versus per-pair loops.
+"""All-pairs SVCCA, CKA and the Procrustes shape metric: batched blocks versus per-pair loops.
 
 Synthetic population: P networks on the same ``samples`` inputs, each a shared 10-D
 latent trajectory (with a decaying spectrum) mixed into ``units`` units by a random
@@ -14,7 +14,8 @@ Timed, in one run:
   SVCCA with the two reductions (PCA) inside each pair; SVCCA with cached orthonormal
   bases (``Q_i^T Q_j`` + one small SVD per pair: the best a loop can do); SVCCA with
   cached reduced data ``Xc V_k`` (QR of both sides per pair); CKA recentring inside each
-  pair; CKA with cached centred data;
+  pair; CKA with cached centred data; Procrustes (angular, alpha = 1, top PCs covering
+  99% of the variance) with each network prepared once and a per-pair nuclear norm;
 * extrapolation to P = 2,880 (the paper's population per task): per-network phases
   scale as P, pair phases as P^2.
 
@@ -101,6 +102,9 @@ def main(argv=None):
     t_svcca, d_svcca = _timed(lambda: similarity.pairwise_distances(reps, "svcca", progress=False))
     t_centre, _ = _timed(lambda: [centre_and_norm(x) for x in reps])
     t_cka, d_cka = _timed(lambda: similarity.pairwise_distances(reps, "cka", progress=False))
+    shape = similarity.Procrustes(alpha=1.0)
+    t_prep, prepared = _timed(lambda: [shape.prepare(np.asarray(x, np.float64), "x") for x in reps])
+    t_proc, d_proc = _timed(lambda: similarity.pairwise(shape, reps, progress=False))
 
     rng = np.random.default_rng(args.seed + 1)
 
@@ -153,6 +157,12 @@ def main(argv=None):
     loop("CKA loop, cached centred data", cka_pairs, cached_cka, t_centre, d_cka)
     del centred
 
+    def cached_procrustes(i, j):
+        c = prepared[i].columns.T @ prepared[j].columns
+        return float(np.arccos(np.clip(np.linalg.svd(c, compute_uv=False).sum(), 0.0, 1.0)))
+
+    loop("Procrustes loop, prepared once (nuclear norm per pair)", many, cached_procrustes, t_prep, d_proc)
+
     # ---- table
     scale_pairs = args.target * (args.target - 1) / 2 / n_pairs
     scale_net = args.target / p
@@ -163,6 +173,7 @@ def main(argv=None):
     batched = {
         "SVCCA": (t_red, t_svcca - t_red),
         "CKA": (t_centre, t_cka - t_centre),
+        "Procrustes": (t_prep, t_proc - t_prep),
     }
     head = f"{'method':48s} {'timed pairs':>11s} {'P=' + str(p):>11s} {'loop/batch':>10s} {'P=' + str(args.target):>11s}  max |diff|"
     print()
@@ -183,7 +194,8 @@ def main(argv=None):
     print()
     print(
         f"Batched pair phase: SVCCA {1e6 * (t_svcca - t_red) / n_pairs:.1f} us/pair, "
-        f"CKA {1e6 * (t_cka - t_centre) / n_pairs:.1f} us/pair; per-network phase: "
+        f"CKA {1e6 * (t_cka - t_centre) / n_pairs:.1f} us/pair, Procrustes {1e6 * (t_proc - t_prep) / n_pairs:.1f} "
+        f"us/pair; per-network phase: "
         f"SVCCA reduce {1e3 * t_red / p:.1f} ms, CKA centre {1e3 * t_centre / p:.1f} ms."
     )
     print(

@@ -13,6 +13,8 @@ same way:
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -23,7 +25,7 @@ from . import similarity
 from .statistics import clustering_table, subset
 
 __all__ = ["LABEL_COLUMNS", "hidden", "representations", "PCA", "pca", "geometry", "clustering_table", "subset",
-           "labels_of", "population_key", "cache_key", "fixed_points", "transitions_of", "topology_of", "group_mean_distances"]
+           "labels_of", "population_key", "cache_key", "cached_distances", "dynamics", "fixed_points", "transitions_of", "topology_of", "group_mean_distances"]
 
 LABEL_COLUMNS = ("arch", "activation", "units", "l2", "seed")
 
@@ -73,16 +75,53 @@ def pca(x: np.ndarray, n_components: int = 3) -> PCA:
     return PCA(mean, axes, var[:n_components] / max(var.sum(), 1e-300))
 
 
+def cached_distances(kind: str, population, settings, compute, cache: bool = True, root=None) -> xr.DataArray:
+    """A population's distance matrix, cached like every other analysis.
+
+    ``<root>/_cache/<kind>/<task>-<key>.npz`` holds the matrix and the network ids, keyed by
+    :func:`cache_key` of every network's weights and ``settings`` (JSON-able); on a hit the
+    labels are re-attached from the population's table.  ``compute()`` returns the
+    labelled matrix on a miss.
+    """
+    from pathlib import Path
+
+    from .store import DEFAULT_ROOT, atomic_savez
+
+    path = Path(root or DEFAULT_ROOT) / "_cache" / kind / \
+        f"{population.task.name}-{cache_key(population_key(population, None), settings)}.npz"
+    if cache and path.exists():
+        with np.load(path, allow_pickle=False) as z:
+            ids, values = [str(i) for i in z["network_ids"]], z["values"]
+            attrs = json.loads(str(z["attrs"]))
+        labels = labels_of(population).set_index("network_id").loc[ids].reset_index()
+        from .similarity.core import labelled
+
+        return labelled(values, labels, attrs, {})
+    d = compute()
+    if cache:
+        atomic_savez(path, {"network_ids": np.array([str(i) for i in d.coords["network"].values]),
+                            "values": d.values, "attrs": np.array(json.dumps(d.attrs, default=str))})
+    return d
+
+
 def geometry(population, inputs_btm: np.ndarray, metrics: Sequence = ("svcca", "cka"),
-             variance_kept: float = 0.95, progress: bool = False) -> dict[str, xr.DataArray]:
-    """All-pairs representational distances of a population, one labelled matrix per metric.
+             variance_kept: float = 0.95, progress: bool = False, cache: bool = True) -> dict[str, xr.DataArray]:
+    """All-pairs representational distances of a population, one labelled matrix per metric
+    (cached, :func:`cached_distances`).
 
     ``metrics``: names ('svcca' with ``variance_kept``, 'cka', 'procrustes') or
     :class:`universality.similarity.Metric` objects (keyed by their ``name``)."""
-    reps = representations(population, inputs_btm)
-    labels = labels_of(population)
     objs = [similarity.metric_from_name(m, variance_kept) if isinstance(m, str) else m for m in metrics]
-    return {m.name: similarity.pairwise(m, reps, labels=labels, progress=progress) for m in objs}
+    out, reps = {}, None
+    for m in objs:
+        def compute(m=m):
+            nonlocal reps
+            reps = representations(population, inputs_btm) if reps is None else reps
+            return similarity.pairwise(m, reps, labels=labels_of(population), progress=progress)
+
+        settings = [type(m).__name__, repr(m), hashlib.sha256(np.ascontiguousarray(inputs_btm).tobytes()).hexdigest()]
+        out[m.name] = cached_distances("geometry", population, settings, compute, cache=cache)
+    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -306,3 +345,22 @@ def untrained_closer_quadruples(distances: xr.DataArray, by: Sequence[str] = ("a
         i, j, k, m = np.argwhere(ok)[0]
         example = {"trained tanh": tt[i], "trained relu": tr[j], "untrained tanh": ut[k], "untrained relu": ur[m]}
     return float(ok.mean()), n, example
+
+
+def dynamics(population, inputs_btm: np.ndarray, config=None, progress: bool = False, cache: bool = True):
+    """All-pairs DSA distances of a population (:mod:`universality.dynamics_similarity`):
+    each network's hidden states on the same trials, delay-embedded, a DMD operator each,
+    aligned up to an orthogonal change of basis.  ``config`` defaults to the task's preset;
+    cached (:func:`cached_distances`)."""
+    from dataclasses import asdict
+
+    from . import dynamics_similarity as dsa
+
+    config = dsa.DSAConfig.for_task(population.task.name) if config is None else config
+
+    def compute():
+        ops = dsa.operators(hidden(population, inputs_btm), config, progress=progress)
+        return dsa.operator_distances(ops, config, labels=labels_of(population), progress=progress)
+
+    settings = [asdict(config), hashlib.sha256(np.ascontiguousarray(inputs_btm).tobytes()).hexdigest()]
+    return cached_distances("dynamics", population, settings, compute, cache=cache)

@@ -84,6 +84,14 @@ QUOTES = {
                     "larger than between trained RNNs with different nonlinearities.",
     "appE.cka": "We found that using SVCCA and CKA yielded similar results for the purposes of determining whether "
                 "representations cluster by architecture or activation function",
+    # beyond the paper: the abstract's thesis, tested with measures the paper did not use
+    "beyond.geometry": "We find the geometry of the RNN representations can be highly sensitive to different network "
+                       "architectures, yielding a cautionary tale for measures of similarity that rely on "
+                       "representational geometry, such as CCA.",
+    "beyond.dynamics": "while the geometry of neural dynamics can vary greatly across architectures, the underlying "
+                       "computational scaffold—the topological structure of fixed points, transitions between "
+                       "them, limit cycles, and linearized dynamics—often appears universal across all "
+                       "architectures.",
 }
 
 

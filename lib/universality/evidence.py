@@ -88,9 +88,9 @@ def _separations(geometry, topo_d) -> dict:
     return out
 
 
-def gather(population, metrics: Sequence[str] = ("svcca",), n_trials: int = 64, variance_kept: float = 0.95,
+def gather(population, metrics: Sequence = ("svcca",), n_trials: int = 64, variance_kept: float = 0.95,
            seed: int = 0, n_permutations: int = 1000, principles: Sequence[str] | None = None,
-           topology_config=None, n_points: int = 10, progress: bool = False) -> Evidence:
+           topology_config=None, n_points: int = 10, dynamics: bool = False, progress: bool = False) -> Evidence:
     """Measure one task's population.
 
     Parameters
@@ -102,12 +102,16 @@ def gather(population, metrics: Sequence[str] = ("svcca",), n_trials: int = 64, 
     principles : flip-flop alignment principles, the book's first (default: all three)
     topology_config : flip-flop :class:`~universality.topology.TopologyConfig`
     n_points : CDI slots per line
+    dynamics : also compare the networks' dynamics by DSA (distance 'dsa';
+        :func:`universality.analysis.dynamics`, the task's preset)
     """
     table = population.table
     pop = population.trained()
     task = pop.task
     trials = task.sample(np.random.default_rng(seed), n_trials).inputs_btm
     geometry = analysis.geometry(pop, trials, metrics=tuple(metrics), variance_kept=variance_kept)
+    if dynamics:
+        geometry["dsa"] = analysis.dynamics(pop, trials, progress=progress)
     fps = analysis.fixed_points(pop, progress=progress)
     if task.name == "flipflop":
         principles = list(principles or topology.PRINCIPLES)
@@ -173,6 +177,15 @@ def judge(ev: Evidence) -> list[claims.Claim]:
         out.append(claims.integration_modes(ev.linear["modes"], ev.linear["near_one"]))
         out.append(claims.does_not_cluster("fig3.topology", t, tab, "topology", "arch"))
         out.append(claims.clusters("fig3.topology", t, tab, "topology", "activation"))
+    # beyond the paper: the abstract's thesis under a metric shape distance and under DSA
+    if "procrustes" in ev.geometry:
+        out.append(claims.clusters(f"beyond.geometry ({t}, procrustes)", t, tab, "procrustes", "arch",
+                                   claims.QUOTES["beyond.geometry"]))
+    if "dsa" in ev.geometry:
+        out.append(claims.does_not_cluster(f"beyond.dynamics ({t}, dsa)", t, tab, "dsa", "arch",
+                                           claims.QUOTES["beyond.dynamics"],
+                                           "DSA compares the linearised dynamics of the networks' trajectories "
+                                           "directly (Ostrow et al. 2023); not a measure the paper used"))
     return out
 
 
@@ -245,7 +258,9 @@ def figure4(trained_cdi, n_untrained: int = 8, untrained_seed: int = 1000, n_tri
 def scorecard(populations: dict, n_trials: int = 64, variance_kept: float = 0.95, seed: int = 0,
               n_permutations: int = 1000, cache: bool = True, root=None, progress: bool = False) -> pd.DataFrame:
     """Every claim the book checks, on the given populations (task -> loaded Population;
-    the CDI population also gives Fig. 4), as :func:`universality.claims.scorecard`.
+    the CDI population also gives Fig. 4), as :func:`universality.claims.scorecard`; with
+    the beyond-the-paper tests of the abstract's thesis under the Procrustes shape metric
+    and under DSA.
 
     Cached under ``<root>/_cache/scorecard/`` (a CSV keyed by every network's weights and
     the settings), so the introduction and the claims page compute it once.
@@ -255,7 +270,8 @@ def scorecard(populations: dict, n_trials: int = 64, variance_kept: float = 0.95
 
     from .store import DEFAULT_ROOT
 
-    key = analysis.cache_key([analysis.population_key(p.trained(), None) for p in populations.values()],
+    key = analysis.cache_key("with procrustes and dsa",
+                             [analysis.population_key(p.trained(), None) for p in populations.values()],
                              sorted(populations), n_trials, variance_kept, seed, n_permutations,
                              [sorted(p.table.get("left_out", pd.Series(dtype=bool)).items()) for p in
                               populations.values()])
@@ -264,8 +280,11 @@ def scorecard(populations: dict, n_trials: int = 64, variance_kept: float = 0.95
         return pd.DataFrame(json.loads(path.read_text())).set_index("key")
     found, tables = [], {}
     for task, pop in populations.items():
-        ev = gather(pop, metrics=("svcca", "cka"), n_trials=n_trials if task != "sine" else max(1, n_trials // 2),
-                    variance_kept=variance_kept, seed=seed, n_permutations=n_permutations, progress=progress)
+        from .similarity import Procrustes
+
+        ev = gather(pop, metrics=("svcca", "cka", Procrustes(alpha=1.0)),
+                    n_trials=n_trials if task != "sine" else max(1, n_trials // 2), variance_kept=variance_kept,
+                    seed=seed, n_permutations=n_permutations, dynamics=True, progress=progress)
         found += judge(ev)
         tables[task] = ev.clustering
         if task == "cdi":

@@ -328,8 +328,8 @@ def plot_mds_pair(distances, title: str = "", refine: bool = False):
     """The paper's two MDS views of one distance matrix: tanh networks coloured by
     architecture (left) and Vanilla networks coloured by activation (right), each its own
     embedding.  A view with fewer than 3 networks is left empty with a note."""
-    from .statistics import subset
-    from .embedding import mds
+    from ..statistics import subset
+    from ..embedding import mds
 
     fig, axes = plt.subplots(1, 2, figsize=(9, 4))
     views = ((axes[0], subset(distances, activation="tanh"), "arch", "tanh networks, by architecture"),

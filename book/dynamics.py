@@ -1,0 +1,162 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Comparing dynamics, not geometry
+#
+# **The question.** The paper's thesis (abstract):
+#
+# > while the geometry of neural dynamics can vary greatly across architectures, the
+# > underlying computational scaffold—the topological structure of fixed points,
+# > transitions between them, limit cycles, and linearized dynamics—often appears universal
+# > across all architectures.
+#
+# It reads geometry with SVCCA and the scaffold with a fixed-point search per network.
+# Two later measures can test the thesis from other sides:
+#
+# * **Dynamical Similarity Analysis** (DSA; Ostrow, Eisen, Kozachkov, Fiete, NeurIPS 2023)
+#   compares *dynamics* directly, without fixed points: each network's trajectories are
+#   delay-embedded, a linear operator is fitted to them (DMD), and two operators are
+#   compared up to an orthogonal change of basis. If the linearised dynamics are universal,
+#   DSA should not separate the architectures.
+# * **Generalised shape metrics** (Williams, Kunz, Kornblith, Linderman, NeurIPS 2021): the
+#   angular Procrustes distance with partial whitening, a true metric on representations
+#   (SVCCA is not). If geometry is individual, it should separate the architectures, like
+#   SVCCA.
+#
+# Does DSA see the universality that topology sees, where geometry sees individuality?
+# For each task this page computes five distances between the same networks -- SVCCA,
+# CKA, Procrustes, DSA and fixed-point topology -- and asks each the same question: how
+# well does the architecture (or the activation) predict a network's nearest neighbour?
+# The answer is printed at the end, whichever way it goes.
+
+# %% tags=["remove-output"]
+# NBVAL_IGNORE_OUTPUT
+import numpy as np
+import tensorflow as tf  # noqa: F401  (its start-up log is ignored by nbval)
+import matplotlib.pyplot as plt
+import pandas as pd
+from scipy.stats import spearmanr
+
+from universality import evidence, pages, plotting, similarity
+from universality.tasks import TASKS
+
+plotting.setup()
+tf.get_logger().setLevel("ERROR")
+
+# %% tags=["parameters"]
+profile: str = "book"  # population profile: 'smoke', 'book' or 'paper'
+data_root: str = ""  # root of the store of trained networks ("" means the repository data folder)
+tasks: list = ["flipflop", "sine", "cdi"]  # tasks to compare the distances on
+n_seeds: int = 0  # seeds per configuration (0 means all the profile has)
+n_trials: int = 64  # random task trials whose hidden states are compared (sine: half as many)
+alpha: float = 1.0  # partial whitening of the Procrustes metric: 1 Procrustes, 0 CCA
+n_permutations: int = 1000  # label shuffles of each permutation test
+seed: int = 0  # seed of the trials and of the permutation tests
+
+# %%
+pages.check_subset("tasks", tasks, tuple(TASKS))
+pages.check_int("n_seeds", n_seeds, 0)
+pages.check_int("n_trials", n_trials, 1)
+pages.check_number("alpha", alpha, 0, 1, low_inclusive=True)
+pages.check_int("n_permutations", n_permutations, 1)
+pages.check_int("seed", seed, 0)
+pops = {t: pages.population_for_page(pages.page_profile(profile, t, n_seeds=n_seeds), t, root=data_root)
+        for t in tasks}
+for t, p in pops.items():
+    print(f"{t}: {pages.describe(p)}")
+
+# %%
+found = {}
+for t, pop in pops.items():
+    found[t] = evidence.gather(pop, metrics=("svcca", "cka", similarity.Procrustes(alpha=alpha)),
+                               n_trials=n_trials if t != "sine" else max(1, n_trials // 2), seed=seed,
+                               n_permutations=n_permutations, principles=["position"], dynamics=True)
+    print(f"{t}: {found[t].topology.summary()}")
+names = ["svcca", "cka", "procrustes", "dsa", "topology"]
+
+# %% [markdown]
+# ## DSA and Procrustes, embedded
+#
+# The paper's MDS layout (tanh networks by architecture, Vanilla networks by activation)
+# for the two distances the paper did not use; the SVCCA and topology panels are on the
+# figure pages.
+
+# %%
+for t, ev in found.items():
+    for name in ("dsa", "procrustes"):
+        fig = plotting.plot_mds_pair(ev.distances[name], title=f"{t}: MDS of the {name.upper()} distances")
+        plt.show()
+
+# %% [markdown]
+# ## Nearest-neighbour tests, five distances, three tasks
+#
+# The statistics of *Universality in numbers*: tie-averaged leave-one-out nearest-neighbour
+# accuracy of each label against its permutation chance level, on the paper's panel
+# subsets and on every network.
+
+# %%
+table = pd.concat({t: ev.clustering.loc[[n for n in names if n in ev.clustering.index.get_level_values(0)]]
+                   for t, ev in found.items()}, names=["task"])
+print(table[["n", "nn_accuracy", "chance", "p_value", "n_tied", "note"]].round(3).to_string())
+
+# %%
+fig = plotting.plot_clustering_bars(table, "panel")
+
+# %% [markdown]
+# ## Do the distances agree?
+#
+# Spearman rank correlation between the pairwise distances of every two measures (the
+# networks compared by all of them), per task.
+
+# %%
+for t, ev in found.items():
+    d = ev.distances
+    ids = list(d["topology"].coords["network"].values)
+    iu = np.triu_indices(len(ids), 1)
+    vals = {n: d[n].sel(network=ids, network_2=ids).values[iu] for n in names}
+    rho = pd.DataFrame([[spearmanr(vals[a], vals[b]).statistic for b in names] for a in names],
+                       index=names, columns=names)
+    print(f"{t} ({len(ids)} networks):")
+    print(rho.round(2).to_string(), end="\n\n")
+
+# %% [markdown]
+# ## The answer
+#
+# Judged by `universality.claims`: the abstract's thesis under Procrustes (geometry should
+# separate the architectures) and under DSA (linearised dynamics should not), next to the
+# same tests for SVCCA and topology.
+
+# %%
+verdicts = []
+for t, ev in found.items():
+    for c in evidence.judge(ev):
+        if c.key.startswith("beyond."):
+            verdicts.append(c)
+            print(c.render(), end="\n\n")
+summary = {}
+for t, ev in found.items():
+    for n in names:
+        row = ev.clustering.loc[(n, "arch", "panel")] if (n, "arch", "panel") in ev.clustering.index else None
+        summary.setdefault(n, []).append(bool(row is not None and row.p_value < 0.05))
+for n, hits in summary.items():
+    print(f"{n:>10}: clusters by architecture (tanh networks, p < 0.05) in {sum(hits)} of {len(hits)} task(s)")
+
+# %% [markdown]
+# **Reading the answer.** A "clusters" for DSA means that, measured on the dynamics of the
+# trajectories themselves, the architectures are told apart as geometry tells them apart:
+# the universality the fixed-point topology shows is then a property of that summary (a
+# coarse graph over a few points), not of the networks' linearised dynamics as a whole.
+# DSA here fits one operator to each network's whole trajectories (its preset per task is
+# in `universality.dynamics_similarity.DSAConfig.for_task`), which mixes the dynamics
+# around every fixed point; the paper's linear analyses look at each fixed point apart.
