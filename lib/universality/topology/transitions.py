@@ -22,7 +22,6 @@ is the same matrix with its rows and columns shuffled alike.
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
@@ -31,6 +30,7 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from .. import cells
+from ..seeding import network_rng
 
 __all__ = ["TopologyConfig", "canonical_ranks", "perturbation_endpoints", "transition_matrix",
            "transition_matrices", "heteroclinic_trajectories"]
@@ -90,10 +90,9 @@ def canonical_ranks(h_ns: np.ndarray) -> np.ndarray:
 def _directions(fps, config: TopologyConfig, network_id) -> np.ndarray:
     """(n, n_perturbations, S) displacements of norm ``perturbation_scale``."""
     s = fps.state_size
-    key = zlib.crc32(str(network_id).encode())
     out = np.empty((len(fps), config.n_perturbations, s))
     for i, r in enumerate(canonical_ranks(fps.h)):
-        d = np.random.default_rng([int(config.seed), key, int(r)]).standard_normal((config.n_perturbations, s))
+        d = network_rng(config.seed, network_id, int(r)).standard_normal((config.n_perturbations, s))
         out[i] = d * (config.perturbation_scale / np.linalg.norm(d, axis=-1, keepdims=True))
     return out
 
