@@ -88,11 +88,13 @@ pop, task = ev.population, ev.population.task
 # zero). The line attractor is a continuum of slow points, so the search keeps points
 # with q up to 1e-4 and does not polish them onto the few exact fixed points (see the
 # methods page). A line is counted when at least 10 slow points on it (leading |lambda|
-# <= 1.05) have readouts covering at least half of the probe targets' range.
+# <= 1.05) have readouts covering at least half of the probe targets' range (`span`);
+# `pc1_share` is the share of their variance along their first principal axis (1 for a
+# straight line; the lines bend).
 
 # %%
 lines = ev.linear["lines"]
-print(lines.groupby(["arch", "activation"])[["n_points", "span"]].median().round(2).to_string())
+print(lines.groupby(["arch", "activation"])[["n_points", "span", "pc1_share"]].median().round(2).to_string())
 
 # %% [markdown]
 # ## b: probe responses and line attractors

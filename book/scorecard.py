@@ -82,6 +82,30 @@ for key, c in card.iterrows():
           f"  verdict: {c.verdict.upper()}" + (f"\n  note: {c.note}" if c.note else "") + "\n")
 
 # %% [markdown]
+# ## What the larger population changed
+#
+# The book's first population had 32 networks per task (4 seeds, one L2 value); its
+# verdicts are kept in `data/book/scorecard_32_networks.json`. The verdicts that differ on
+# the current population, with both measurements:
+
+# %%
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from universality.store import DEFAULT_ROOT  # noqa: E402
+
+before_path = Path(data_root or DEFAULT_ROOT) / "book" / "scorecard_32_networks.json"
+if profile != "book" or not before_path.exists():
+    print("no earlier scorecard to compare with (it exists for the book profile only)")
+else:
+    before = json.loads(before_path.read_text())["verdicts"]
+    changed = [(k, before[k], c) for k, c in card.iterrows() if k in before and before[k]["verdict"] != c.verdict]
+    new = [k for k in card.index if k not in before]
+    print(f"{len(changed)} of {sum(k in before for k in card.index)} verdicts changed; {len(new)} claims are new")
+    for k, b, c in changed:
+        print(f"[{k}] {b['verdict']} -> {c.verdict}\n  before: {b['measured']}\n  now:    {c.value}\n")
+
+# %% [markdown]
 # The table as a file: <a href="downloads/scorecard.csv" download>scorecard.csv</a>
 # (`pandas.read_csv(path, index_col=0)`).
 

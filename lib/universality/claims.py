@@ -271,8 +271,8 @@ def frequency_alignment(freqs: pd.DataFrame, n_permutations: int = 1000, seed: i
     small = bool((by_arch["mean"].abs() <= 0.2).all())
     good = med_err <= 0.2
     verdict = ("reproduced" if good and small and p < ALPHA else "partly reproduced" if good else "not reproduced")
-    value = (f"median |relative error| {med_err:.1%}; mean offset by architecture: "
-             + ", ".join(f"{a} {m:+.1%} (s.e. {s:.1%})" for a, (m, s) in by_arch.iterrows())
+    value = (f"median |relative error| {med_err:.1%}; mean offset by architecture (95% CI): "
+             + ", ".join(f"{a} {m:+.1%} [{m - 1.96 * s:+.1%}, {m + 1.96 * s:+.1%}]" for a, (m, s) in by_arch.iterrows())
              + f"; architecture effect p = {p:.3g}")
     return Claim("fig2.frequency", "sine", QUOTES["fig2.frequency"], "linearised frequency / command frequency - 1",
                  value, f"median |error| <= 20%, every architecture's mean offset within 20%, and the offsets differ "
