@@ -198,7 +198,10 @@ for claim in evidence.judge(ev):
 # <a href="downloads/figure2/fixed_points.npz" download>fixed points</a>, or
 # <a href="downloads/figure2.zip" download>all of them</a>. Load them with
 # `pandas.read_csv(path, index_col=0)` and
-# `universality.fixed_points.load_collection(path)` (or `numpy.load(path)`).
+# `numpy.load(path)`: network `i` (its id in `network_ids`) has its points `i/h`, residuals
+# `i/q`, inputs `i/x`, conditions `i/condition`, readouts `i/outputs` and Jacobian
+# eigenvalues `i/eigenvalues`; `universality.fixed_points.load_collection(path,
+# population=...)` rebuilds the Jacobians and eigenvectors from the networks' weights.
 
 # %%
 saved = evidence.save(ev, "downloads/figure2")

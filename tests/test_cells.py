@@ -92,6 +92,22 @@ def test_jacobians_match_finite_differences(arch_act, rng):
     np.testing.assert_allclose(j_x, fdx, atol=2e-3)
 
 
+def test_jacobians_in_chunks_equal_one_pass(arch_act, rng, monkeypatch):
+    """Large batches of points go through the tiled pass in chunks (memory bound); the
+    result is the one-pass result, for a chunk size that does not divide the points."""
+    spec = make(*arch_act, units=5)
+    params = cells.init_params(spec, [1, 2])
+    s = spec.state_size
+    h = (rng.standard_normal((2, 7, s)) * 0.5).astype(np.float32)
+    x = rng.standard_normal((2, 7, 3)).astype(np.float32)
+    one = [j.numpy() for j in cells.jacobians(spec, params, h, x)]
+    monkeypatch.setattr(cells, "JACOBIAN_ROWS", 2 * 3 * s)  # 3 points per chunk: 3 + 3 + 1
+    chunked = [j.numpy() for j in cells.jacobians(spec, params, h, x)]
+    for a, b in zip(one, chunked):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
 def test_gated_cells_hold_state_when_gates_saturate(rng):
     """Known answers: a closed update gate (GRU, UGRNN) or a full forget gate with a shut
     input gate (LSTM) leaves the memory unchanged."""

@@ -240,6 +240,13 @@ def test_container_save_load_without_pickle(tmp_path, rng):
     back = fp.load_collection(tmp_path / "all.npz")
     assert list(back) == ["net-a", "net-b"]
     assert len(back["net-b"]) == 3 and np.array_equal(back["net-b"].h, f.h[f.is_stable])
+    # a reader's take-away file: compact plus eigenvalues, no Jacobians
+    fp.save_collection(tmp_path / "away.npz", coll, compact=True, extra=("eigenvalues",))
+    with np.load(tmp_path / "away.npz", allow_pickle=False) as z:
+        assert "0/eigenvalues" in z.files and "0/J_h" not in z.files and "0/right" not in z.files
+        np.testing.assert_array_equal(z["1/eigenvalues"], f.eigenvalues[f.is_stable])
+    with pytest.raises(ValueError, match="extra=.*'J'.* are not fields"):
+        fp.save_collection(tmp_path / "bad.npz", coll, compact=True, extra=("J",))
 
 
 def test_container_rejects_inconsistent_shapes(rng):
@@ -323,3 +330,44 @@ def test_trained_flipflop_has_8_stable_corners_and_saddles(book_flipflop):
     for k in (1, 2, 3):
         assert np.any(f.n_unstable == k), f.summary()
     assert f.q.max() < 1e-10
+
+
+@pytest.mark.parametrize("task", ["flipflop", "sine", "cdi"])
+def test_shipped_book_fixed_points_are_current(task):
+    """The fixed points shipped in data/fixed_points are those of the stored book networks
+    the pages analyse, under today's preset (their file name is the key of both)."""
+    from universality import analysis
+    from universality.population import load_population
+    from universality.store import DEFAULT_ROOT
+
+    if not (DEFAULT_ROOT / "book" / task).exists():
+        pytest.skip(f"no book-profile {task} networks in {DEFAULT_ROOT}")
+    pop = load_population("book", task).trained()
+    path = analysis.shipped_fixed_points_path(pop)
+    assert path.exists(), f"re-ship with: universality fixed-points --task {task} --ship"
+    stored = fp.load_collection(path, population=pop)
+    assert sorted(stored) == sorted(pop.table.index)
+
+
+def test_shipped_book_fixed_points_are_found_again():
+    """Searching two shipped flip-flop networks afresh finds the shipped points (a search
+    of the pair, not of their group of eight: the result must not hang on the batch)."""
+    from universality import analysis
+    from universality.population import load_population
+    from universality.store import DEFAULT_ROOT
+
+    if not (DEFAULT_ROOT / "book" / "flipflop").exists():
+        pytest.skip("no book-profile flip-flop networks")
+    pop = load_population("book", "flipflop").trained()
+    path = analysis.shipped_fixed_points_path(pop)
+    if not path.exists():
+        pytest.skip("no shipped fixed points (see test_shipped_book_fixed_points_are_current)")
+    shipped = fp.load_collection(path, population=pop)
+    two = pop.select(arch=["vanilla", "gru"], activation="tanh", seed=1, l2=1e-4)
+    ids = list(two.table.index)
+    assert len(ids) == 2
+    again = fp.find_population_fixed_points(two, two.task, progress=False)
+    for nid in ids:
+        a, b = shipped[nid], again[nid]
+        assert len(a) == len(b), nid
+        assert np.all(a.contains(b.h, tol=1e-3)) and np.all(b.contains(a.h, tol=1e-3)), nid

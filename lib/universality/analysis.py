@@ -25,7 +25,7 @@ from . import similarity
 from .statistics import clustering_table, subset
 
 __all__ = ["LABEL_COLUMNS", "hidden", "representations", "PCA", "pca", "geometry", "clustering_table", "subset",
-           "labels_of", "population_key", "cache_key", "cached_distances", "dynamics", "fixed_points", "transitions_of", "topology_of", "group_mean_distances"]
+           "labels_of", "population_key", "SHIPPED_FIXED_POINTS", "shipped_fixed_points_path", "cache_key", "cached_distances", "dynamics", "fixed_points", "transitions_of", "topology_of", "group_mean_distances"]
 
 LABEL_COLUMNS = ("arch", "activation", "units", "l2", "seed")
 
@@ -146,6 +146,25 @@ def population_key(population, config) -> str:
     return h.hexdigest()[:20]
 
 
+#: Where the repository ships the fixed points of its stored populations (under the store
+#: root, committed): the same files as the cache, written by ``universality fixed-points
+#: --ship``; read when the cache has no file for the same key.
+SHIPPED_FIXED_POINTS = "fixed_points"
+
+
+def shipped_fixed_points_path(population, config=None, root=None):
+    """The shipped file of ``population``'s fixed points under ``config`` (default: the
+    task's preset); it exists only if shipped for exactly these networks and settings."""
+    from pathlib import Path
+
+    from . import fixed_points as fp
+    from .store import DEFAULT_ROOT
+
+    config = fp.task_config(population.task.name) if config is None else config
+    return Path(root or DEFAULT_ROOT) / SHIPPED_FIXED_POINTS / \
+        f"{population.task.name}-{population_key(population, config)}.npz"
+
+
 def fixed_points(population, config=None, cache: bool = True, root=None, progress: bool = False) -> dict:
     """Fixed points of every network (``network_id -> FixedPoints``), cached on disk.
 
@@ -158,7 +177,9 @@ def fixed_points(population, config=None, cache: bool = True, root=None, progres
     constants, the search configuration and every network's weights: a page that asks
     for the same analysis of the same networks reads it back instead of searching again,
     and any change of weights or settings searches afresh.  ``root`` defaults to the store
-    root (``data/``); the cache is not part of the repository.
+    root (``data/``); the cache is not part of the repository.  When the cache has no file
+    for the key, the shipped file (:func:`shipped_fixed_points_path`, committed for the
+    book's populations) is read instead.
     """
     from pathlib import Path
 
@@ -166,13 +187,15 @@ def fixed_points(population, config=None, cache: bool = True, root=None, progres
     from .store import DEFAULT_ROOT
 
     config = fp.task_config(population.task.name) if config is None else config
-    path = Path(root or DEFAULT_ROOT) / "_cache" / "fixed_points" / \
-        f"{population.task.name}-{population_key(population, config)}.npz"
-    if cache and path.exists():
-        try:
-            return fp.load_collection(path, population=population)
-        except (ValueError, KeyError):  # a cache file of another format: search again
-            pass
+    name = f"{population.task.name}-{population_key(population, config)}.npz"
+    path = Path(root or DEFAULT_ROOT) / "_cache" / "fixed_points" / name
+    shipped = Path(root or DEFAULT_ROOT) / SHIPPED_FIXED_POINTS / name
+    for source in (path, shipped):
+        if cache and source.exists():
+            try:
+                return fp.load_collection(source, population=population)
+            except (ValueError, KeyError):  # a cache file of another format: search again
+                pass
     found = fp.find_population_fixed_points(population, population.task, config, progress=progress)
     if cache:
         path.parent.mkdir(parents=True, exist_ok=True)

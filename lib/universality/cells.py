@@ -317,6 +317,10 @@ def run(spec: CellSpec, params, x_pbtm, h0_pbs=None):
     return tf.transpose(states_tpbs, [1, 2, 0, 3])
 
 
+#: Rows (networks x points x state size) of one tiled Jacobian pass; larger batches go in chunks.
+JACOBIAN_ROWS = 1 << 16
+
+
 def tiled_jacobians(step_fn, h, x, *args):
     """Jacobians of any batched step ``F(h (P,K,S), x (P,K,M), *args) -> (P,K,S)``.
 
@@ -329,6 +333,14 @@ def tiled_jacobians(step_fn, h, x, *args):
     h = tf.convert_to_tensor(h, dtype=tf.float32)
     x = tf.convert_to_tensor(x, dtype=tf.float32)
     s = h.shape[-1]
+    p_static, k_static = h.shape[0], h.shape[1]
+    if p_static is not None and k_static is not None and p_static * k_static * s > JACOBIAN_ROWS:
+        # in chunks of points: the tiled pass holds P*K*S rows of every intermediate (a
+        # 64-unit LSTM's 350 CDI points x 8 networks: several GB in one pass)
+        step_k = max(1, JACOBIAN_ROWS // (p_static * s))
+        parts = [tiled_jacobians(step_fn, h[:, i: i + step_k], x[:, i: i + step_k], *args)
+                 for i in range(0, k_static, step_k)]
+        return tf.concat([a for a, _ in parts], axis=1), tf.concat([b for _, b in parts], axis=1)
     n_pop, k = tf.shape(h)[0], tf.shape(h)[1]
     h_rep = tf.repeat(h, s, axis=1)  # (P, K*S, S): copy i of point k at row k*S + i
     x_rep = tf.repeat(x, s, axis=1)

@@ -69,6 +69,31 @@ def _losses(args):
         raise UserError(str(e)) from None
     with pd.option_context("display.float_format", "{:.2e}".format, "display.width", 120):
         print(loss_table(tab).to_string())
+    if "left_out" in tab.columns:
+        from .quality import THRESHOLDS
+
+        for task, rows in tab.groupby("task"):
+            print(f"{task}: quality criterion normalised error <= {THRESHOLDS[task]:g} (validation MSE / silent-output "
+                  f"MSE); {int(rows.left_out.sum())} of {len(rows)} networks miss it and are left out of the "
+                  f"analyses, {int(rows.diverged.sum())} diverged")
+
+
+def _ship_fixed_points(pop, cfg, root, progress: bool):
+    """The analyses' fixed points of the networks the pages analyse (``pop``, trained and
+    kept), written where :func:`universality.analysis.fixed_points` reads shipped results;
+    older shipped files of the task are removed."""
+    from . import analysis
+    from . import fixed_points as fp
+
+    fps = analysis.fixed_points(pop, cfg, root=root, progress=progress)
+    path = analysis.shipped_fixed_points_path(pop, cfg, root=root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for old in path.parent.glob(f"{pop.task.name}-*.npz"):
+        if old != path:
+            old.unlink()
+    fp.save_collection(path, fps, compact=True)
+    print(f"shipped: {path} ({path.stat().st_size / 1e6:.1f} MB, {len(fps)} networks)")
+    return fps
 
 
 def _fixed_points(args):
@@ -83,7 +108,10 @@ def _fixed_points(args):
     pop = load_population(args.profile, args.task, root=args.data, require_complete=False)
     n_div = int(pop.table["diverged"].sum()) if "diverged" in pop.table else 0
     cfg = fp.task_config(args.task, n_initial=args.n_initial) if args.n_initial else fp.task_config(args.task)
-    fps = fp.find_population_fixed_points(pop, pop.task, cfg, progress=not args.quiet)
+    if args.ship:
+        fps = _ship_fixed_points(pop.trained(), cfg, args.data, progress=not args.quiet)
+    else:
+        fps = fp.find_population_fixed_points(pop, pop.task, cfg, progress=not args.quiet)
     if args.save:
         fp.save_collection(args.save, fps)
     for nid, f in fps.items():
@@ -191,6 +219,9 @@ def _main(argv=None):
     fx.add_argument("--data", default=str(DEFAULT_ROOT), help="store root (default: data)")
     fx.add_argument("--n-initial", type=_positive_int, default=None, help="initial states per network (default: the task's preset)")
     fx.add_argument("--save", default=None, help="also write the fixed points to this .npz")
+    fx.add_argument("--ship", action="store_true",
+                    help="also write the analysed networks' fixed points where the book reads shipped results "
+                         "(<data>/fixed_points/, committed for the book profile)")
     fx.add_argument("--quiet", action="store_true", help="no progress bars")
     fx.set_defaults(func=_fixed_points)
 

@@ -339,7 +339,9 @@ def save(ev: Evidence, directory) -> list:
     for name, table in ev.linear.items():
         csv(name, table, index=False)
     path = d / "fixed_points.npz"
-    fp.save_collection(path, {str(k): v for k, v in ev.fixed_points.items()})
+    # compact (points, inputs, readouts, eigenvalues; no Jacobians or eigenvectors: a CDI
+    # population's full set is over a gigabyte)
+    fp.save_collection(path, {str(k): v for k, v in ev.fixed_points.items()}, compact=True, extra=("eigenvalues",))
     out.append(path)
     import shutil
 

@@ -267,12 +267,18 @@ def load_population(profile: str | Profile = "book", task: str = "flipflop", roo
 
 def loss_table(table: pd.DataFrame) -> pd.DataFrame:
     """Validation-loss summary per (task, arch, activation): networks, diverged, min,
-    median and max validation MSE of the networks that did not diverge."""
+    median and max validation MSE of the networks that did not diverge; with the quality
+    columns of :func:`load_population`, their median normalised error and how many
+    networks miss the task's criterion and are left out of the analyses."""
     keys = [k for k in ("task", "arch", "activation") if k in table.columns]
     ok = table[~table.diverged.astype(bool)]
     g = ok.groupby(keys)["valid_loss"]
     out = pd.DataFrame({"networks": table.groupby(keys).size(),
                         "diverged": table.groupby(keys)["diverged"].sum().astype(int),
                         "min": g.min(), "median": g.median(), "max": g.max()})
+    if "normalised_error" in table.columns:
+        out["median NE"] = ok.groupby(keys)["normalised_error"].median()
+    if "left_out" in table.columns:
+        out["left out"] = table.groupby(keys)["left_out"].sum().astype(int)
     return out
 

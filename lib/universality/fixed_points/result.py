@@ -7,7 +7,7 @@ import contextlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -221,16 +221,21 @@ class FixedPoints:
 COMPACT = ("h", "q", "x", "condition", "outputs")
 
 
-def save_collection(path, fps: Mapping[str, "FixedPoints"], compact: bool = False) -> Path:
+def save_collection(path, fps: Mapping[str, "FixedPoints"], compact: bool = False, extra: Sequence[str] = ()) -> Path:
     """Write a dict ``network_id -> FixedPoints`` to one ``.npz`` (no pickle; atomic).
 
-    ``compact`` keeps only :data:`COMPACT` and the metadata (a 64-unit network's
-    Jacobians are 32 KB per point); :func:`load_collection` recomputes the rest.
+    ``compact`` keeps only :data:`COMPACT`, the fields named in ``extra`` (e.g.
+    ``('eigenvalues',)`` for a file a reader takes away) and the metadata (a 64-unit
+    network's Jacobians are 32 KB per point); :func:`load_collection` recomputes the rest.
     """
+    bad = [e for e in extra if e not in _ARRAYS]
+    if bad:
+        raise ValueError(f"extra={tuple(extra)!r}: {bad} are not fields of FixedPoints {_ARRAYS!r}")
     arrays = {"network_ids": np.array([str(k) for k in fps], dtype=str), "compact": np.array(bool(compact))}
+    keep = (*COMPACT, *extra, "meta")
     for i, f in enumerate(fps.values()):
         full = f.to_arrays(prefix=f"{i}/")
-        arrays.update({k: v for k, v in full.items() if not compact or k.split("/", 1)[1] in (*COMPACT, "meta")})
+        arrays.update({k: v for k, v in full.items() if not compact or k.split("/", 1)[1] in keep})
     return atomic_savez(path, arrays)
 
 
