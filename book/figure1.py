@@ -134,10 +134,12 @@ print(topo.summary())
 # a channel, `0`: between the two). Each of the network's fixed points is placed at the
 # position its readout is nearest to (principle `position`, see the methods page), so row
 # `+0-` means the same point in every network; a position the network has no point for
-# is hatched.
+# is hatched. The network shown is the first of `example_arch` (tanh if the population has
+# it) with the modal number of fixed points, as a typical network of the population.
 
 # %%
 ids = [i for i in pop.table.index if i in topo.graphs]
+ids = [i for i in ids if int(topo.counts[i]) == topo.modal_count] or ids  # a typical network first
 choice = ([i for i in ids if pop.table.arch[i] == example_arch and pop.table.activation[i] == act0]
           or [i for i in ids if pop.table.arch[i] == example_arch] or ids)
 if not choice:

@@ -339,7 +339,8 @@ def integration_modes(modes: pd.DataFrame, near_one: pd.DataFrame) -> Claim:
     score = sum([bool(one_mode), bool(more_modes), bool(more_eigs)])
     verdict = "reproduced" if score == 3 else "partly reproduced" if score >= 1 else "not reproduced"
     value = ("median modes to 90% of the full response: " + ", ".join(f"{a} {v:g}" for a, v in m.items())
-             + "; median eigenvalues near 1: " + ", ".join(f"{a} {v:g}" for a, v in e.items()))
+             + "; median (over network x context) of the mean number of eigenvalues within 0.05 of |lambda| = 1 "
+               "per slow point: " + ", ".join(f"{a} {v:.2f}" for a, v in e.items()))
     return Claim("fig3.modes", "cdi", QUOTES["fig3.modes"], "modes used and eigenvalues near 1, by architecture",
                  value, "Vanilla's median is 1 mode, every gated architecture needs more, and has more eigenvalues "
                         "near 1 (partly: one or two of the three)", verdict)
