@@ -51,6 +51,8 @@ import tensorflow as tf  # noqa: F401  (its start-up log is ignored by nbval)
 
 from universality import evidence, pages
 
+tf.get_logger().setLevel("ERROR")  # no retracing notices in the page
+
 # %% tags=["parameters"]
 profile: str = "book"  # population profile whose claims are summarised: 'smoke', 'book' or 'paper'
 data_root: str = ""  # root of the store of trained networks ("" means the repository data folder)

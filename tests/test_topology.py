@@ -195,7 +195,7 @@ def test_trained_flipflop_transition_graph(book_flipflop):
     aligned graph of a tanh network is near the perfect cube's."""
     pop = book_flipflop
     sub = pop.select(arch="vanilla", activation="tanh")
-    sub = sub.select(seed=[int(sub.table.seed.min())])
+    sub = sub.select(seed=[int(sub.table.seed.min())], l2=[float(sub.table.l2.max())])
     fps = fp.find_population_fixed_points(sub, pop.task, progress=False)
     mats = tp.transition_matrices(sub, fps, config=tp.TopologyConfig(n_perturbations=50), progress=False)
     (mat,) = mats.values()

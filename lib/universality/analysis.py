@@ -25,7 +25,7 @@ from . import similarity
 from .statistics import clustering_table, subset
 
 __all__ = ["LABEL_COLUMNS", "hidden", "representations", "PCA", "pca", "geometry", "clustering_table", "subset",
-           "labels_of", "population_key", "SHIPPED_FIXED_POINTS", "shipped_fixed_points_path", "cache_key", "cached_distances", "dynamics", "fixed_points", "transitions_of", "topology_of", "group_mean_distances"]
+           "labels_of", "population_key", "code_version", "SHIPPED_FIXED_POINTS", "shipped_fixed_points_path", "cache_key", "cached_distances", "dynamics", "fixed_points", "transitions_of", "topology_of", "group_mean_distances"]
 
 LABEL_COLUMNS = ("arch", "activation", "units", "l2", "seed")
 
@@ -202,6 +202,20 @@ def fixed_points(population, config=None, cache: bool = True, root=None, progres
         fp.save_collection(path, found, compact=True)
     # the same path as a cached read, so both give identical results
     return fp.linearise(population, found)
+
+
+def code_version() -> str:
+    """A short hash of the library's source (every ``.py`` file of the package): caches of
+    results that the code words or judges (the scorecard) are keyed by it."""
+    import hashlib
+    from pathlib import Path
+
+    h = hashlib.sha256()
+    root = Path(__file__).resolve().parent
+    for path in sorted(root.rglob("*.py")):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:20]
 
 
 def cache_key(*parts) -> str:

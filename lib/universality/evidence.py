@@ -262,15 +262,17 @@ def scorecard(populations: dict, n_trials: int = 64, variance_kept: float = 0.95
     the beyond-the-paper tests of the abstract's thesis under the Procrustes shape metric
     and under DSA.
 
-    Cached under ``<root>/_cache/scorecard/`` (a CSV keyed by every network's weights and
-    the settings), so the introduction and the claims page compute it once.
+    Cached under ``<root>/_cache/scorecard/`` (keyed by every network's weights, the
+    settings and the library's source, :func:`universality.analysis.code_version`: a
+    verdict's wording or criterion is code), so the introduction and the claims page
+    compute it once.
     """
     import json
     from pathlib import Path
 
     from .store import DEFAULT_ROOT
 
-    key = analysis.cache_key("with procrustes and dsa",
+    key = analysis.cache_key("with procrustes and dsa", analysis.code_version(),
                              [analysis.population_key(p.trained(), None) for p in populations.values()],
                              sorted(populations), n_trials, variance_kept, seed, n_permutations,
                              [sorted(p.table.get("left_out", pd.Series(dtype=bool)).items()) for p in
