@@ -66,6 +66,10 @@ def test_page_profile_renames_the_store_for_other_sizes_l2_and_task_constants():
     assert pages.page_profile("book", "flipflop", units=list(book.units)).name == "book"  # unchanged: no rename
     sub = pages.page_profile("book", "flipflop", archs=["gru"], n_seeds=1)
     assert sub.name == "book" and sub.archs == ("gru",) and sub.n_seeds == 1
+    one_l2 = pages.page_profile("book", "flipflop", l2=[book.l2[-1]])  # a subset of the stored values
+    assert one_l2.name == "book" and one_l2.l2 == (book.l2[-1],) and one_l2.n_search == book.n_search
+    rerun = pages.page_profile("book", "flipflop", {"n_bits": 2})  # a new store: no per-group searches
+    assert book.n_search and not rerun.n_search
 
 
 def test_every_page_parameter_is_documented():

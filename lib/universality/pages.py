@@ -149,10 +149,12 @@ def page_profile(profile: str | Profile, task: str, task_params: Mapping | None 
                  l2: Sequence[float] | None = None) -> Profile:
     """The profile a page trains or loads: ``profile`` with the page's changes.
 
-    A change of task constants, network size or L2 renames the profile (``book-n_bits2``,
-    ``book-units128``) so that it is stored apart from the book's networks; fewer seeds,
-    architectures or activations select a subset of the stored population, more seeds
-    train the missing ones.  Empty or None values keep the profile's own.
+    A change of task constants, network size or L2 (other than a subset of the profile's
+    L2 values) renames the profile (``book-n_bits2``, ``book-units128``) so that it is
+    stored apart from the book's networks, and trains every group with the profile's
+    settings, without the profile's per-group random searches (``n_search``); fewer seeds,
+    L2 values, architectures or activations select a subset of the stored population, more
+    seeds train the missing ones.  Empty or None values keep the profile's own.
     """
     prof = get_profile(profile)
     changes, renamed = {}, []
@@ -167,7 +169,8 @@ def page_profile(profile: str | Profile, task: str, task_params: Mapping | None 
         renamed.append("units" + "_".join(str(u) for u in changes["units"]))
     if l2 and tuple(float(v) for v in l2) != tuple(prof.l2):
         changes["l2"] = tuple(float(v) for v in l2)
-        renamed.append("l2_" + "_".join(f"{v:g}" for v in changes["l2"]))
+        if not set(changes["l2"]) <= {float(v) for v in prof.l2}:  # a subset of the stored values selects
+            renamed.append("l2_" + "_".join(f"{v:g}" for v in changes["l2"]))
     effective = prof.task(task)
     try:
         TASKS[task](**{**dict(prof.task_params.get(task, {})), **dict(task_params or {})})
@@ -179,6 +182,10 @@ def page_profile(profile: str | Profile, task: str, task_params: Mapping | None 
         changes["task_params"] = {**dict(prof.task_params), task: {**dict(prof.task_params.get(task, {})), **extra}}
     if renamed:
         changes["name"] = prof.name + "-" + "-".join(renamed)
+        # the profile's per-group random searches were the remedy for its own stored groups
+        # (universality.quality.remedy_groups); a new store trains every group with the
+        # profile's settings (a search multiplies a group's cost by its candidates)
+        changes["n_search"] = 0
     return prof.with_(**changes) if changes else prof
 
 
