@@ -187,9 +187,8 @@ def fixed_points(population, config=None, cache: bool = True, root=None, progres
     from .store import DEFAULT_ROOT
 
     config = fp.task_config(population.task.name) if config is None else config
-    name = f"{population.task.name}-{population_key(population, config)}.npz"
-    path = Path(root or DEFAULT_ROOT) / "_cache" / "fixed_points" / name
-    shipped = Path(root or DEFAULT_ROOT) / SHIPPED_FIXED_POINTS / name
+    shipped = shipped_fixed_points_path(population, config, root)
+    path = Path(root or DEFAULT_ROOT) / "_cache" / "fixed_points" / shipped.name
     for source in (path, shipped):
         if cache and source.exists():
             try:
