@@ -141,7 +141,7 @@ def kernel_ceiling(n_units, n_states, p_max, reps=300):
         return a
 
     rng = np.random.default_rng(0)
-    out = {}
+    out, rate = {}, {}
     for p in (1, p_max):
         a = tf.constant(rng.random((p, n_states, n_units), dtype=np.float32))
         w = tf.constant(rng.random((p, n_units, n_units), dtype=np.float32))
@@ -151,10 +151,12 @@ def kernel_ceiling(n_units, n_states, p_max, reps=300):
             chain(a, w)
         dt = (time.perf_counter() - t0) / (reps // 20 * 20)
         out[p] = dt / p
+        rate[p] = 2 * p * n_states * n_units ** 2 / dt / 1e9
         print(f"# kernel ceiling, P={p:>3}: {dt * 1e6:8.0f} us per matmul+tanh, "
               f"{2 * p * n_states * n_units ** 2 / dt / 1e9:5.1f} GFLOP/s, {dt / p * 1e6:6.1f} us per network")
     print(f"# batching {p_max} networks can speed the search's kernel by at most {out[1] / out[p_max]:.2f}x here "
           "(the rest of a step is the same per-network work)")
+    return rate
 
 
 if __name__ == "__main__":

@@ -1,47 +1,48 @@
-"""Training throughput: one network at a time versus a population-batched graph.
+"""Training throughput against the machine's matmul ceiling, old step versus new.
 
-Prints network-iterations per second (forward + backward + SGD-momentum update, batch
-64, the flip-flop task, T = 100) for each architecture at 64 and 128 units, stepping
-one network at a time (P separate graphs) and P networks stacked in one graph, and the
-ratio of the two measured in the same run.  Then it counts the floating-point work of
-the paper profile (3 tasks x 96 configurations x 30 seeds x 20,000 iterations) and
-converts it to GPU-hours at an assumed sustained rate.
+For each cell at 64 units (flip-flop task, T = 100, batch 64, Adam, tanh) it prints
+network-iterations per second (forward + backward + update) of
 
-    python benchmarks/training.py [--population 8] [--repeats 20] [--units 64 128]
+* ``old``: the original step -- GradientTape through ``cells.run`` (tf.scan), graph
+  mode, one two-threaded process (``training.train_population(..., gradients="autodiff")``);
+* ``new``: the default step -- the written-out BPTT of ``universality.bptt``, compiled
+  with XLA -- in one two-threaded process;
+* ``new x2``: the new step in two single-threaded worker processes (a Dask
+  ``LocalCluster``, as ``universality train --scheduler local`` and the pages' reruns
+  use), each training its own population at the same time; their iterations summed
+  over the common wall-clock window;
+
+for populations of P = 1 and P = ``--population`` networks in one graph.  Work is
+counted as 3x the forward multiply-adds (x 2 FLOP), and divided by the matmul ceiling
+measured in the same run by ``benchmarks/fixed_points.py``'s kernel (a 1024 x 64 by
+64 x 64 matmul + tanh, one process with every core): the ``frac`` columns.  ``ratio``
+is new / old, both measured here.
+
+GPU: no GPU is lent to this project, so no GPU row is printed.  Nothing in the new step
+is CPU-specific (plain TensorFlow ops, XLA); on a GPU the ``new`` column would be the
+one to read, with P in the hundreds (a whole sweep group per graph) -- the two-process
+column is a CPU device.  The last lines convert the paper profile's work to GPU-hours
+at an assumed sustained rate.
+
+    python benchmarks/training.py [--population 8] [--seconds 3] [--archs vanilla gru]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import time
 
-import numpy as np
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from universality import cells, training
-from universality.tasks import make_task
+import numpy as np  # noqa: E402
 
+from universality import cells, training  # noqa: E402
+from universality.tasks import make_task  # noqa: E402
 
-def _time_steps(trainer, x, y, repeats):
-    trainer.step(x, y, 0)  # trace + warm up
-    trainer.step(x, y, 1)
-    t0 = time.perf_counter()
-    for i in range(repeats):
-        trainer.step(x, y, i + 2)
-    return (time.perf_counter() - t0) / repeats
-
-
-def throughput(task, arch, activation, units, population, repeats, batch_size=64):
-    """(one-at-a-time, batched) network-iterations per second."""
-    spec = cells.CellSpec(arch, activation, units, task.n_inputs, task.n_outputs)
-    cfg = training.TrainConfig(iterations=repeats + 2, batch_size=batch_size)
-    seeds = list(range(population))
-    x, y = training._population_batch(task, seeds, 0, batch_size)
-    hp = [training.HParams(learning_rate=1e-3)] * population
-    one = training._Trainer(spec, cells.init_params(spec, seeds[:1]), [1e-4], hp[:1], cfg)
-    t_one = _time_steps(one, x[:1], y[:1], repeats)
-    many = training._Trainer(spec, cells.init_params(spec, seeds), [1e-4] * population, hp, cfg)
-    t_many = _time_steps(many, x, y, max(2, repeats // 2))
-    return 1.0 / t_one, population / t_many
+UNITS = 64
 
 
 def flops_per_iteration(arch, units, n_in, n_out, n_steps, batch):
@@ -52,38 +53,92 @@ def flops_per_iteration(arch, units, n_in, n_out, n_steps, batch):
     return 3 * per_step * n_steps
 
 
+def timed_rate(arch, population, seconds, gradients, start_at=None, activation="tanh", batch_size=64):
+    """Network-iterations/s of the training step for one population, timed over at least
+    ``seconds`` of wall clock; with ``start_at`` (a ``time.time()`` value) the timed
+    window starts then, so that workers measured together run at the same time.
+    Returns (rate, True if the warm-up finished before ``start_at``)."""
+    task = make_task("flipflop")
+    spec = cells.CellSpec(arch, activation, UNITS, task.n_inputs, task.n_outputs)
+    cfg = training.TrainConfig(iterations=10**9, batch_size=batch_size, optimizer="adam")
+    seeds = list(range(population))
+    x, y = training._population_batch(task, seeds, 0, batch_size)
+    hp = [training.HParams(learning_rate=1e-3)] * population
+    tr = training._Trainer(spec, cells.init_params(spec, seeds), [1e-4] * population, hp, cfg, gradients=gradients)
+    tr.step(x, y, 0)  # trace / compile
+    tr.step(x, y, 1)
+    on_time = True
+    if start_at is not None:
+        on_time = time.time() < start_at
+        time.sleep(max(0.0, start_at - time.time()))
+    t0 = time.time()
+    n = 0
+    while n < 3 or time.time() - t0 < seconds:
+        tr.step(x, y, n + 2)
+        n += 1
+    return population * n / (time.time() - t0), on_time
+
+
+def two_processes(client, arch, population, seconds, warmup=20.0):
+    """Summed network-iterations/s of two single-threaded workers training at the same
+    time: each builds and compiles its step, then both time the same wall-clock window."""
+    start_at = time.time() + warmup
+    workers = sorted(client.scheduler_info()["workers"])
+    futs = [client.submit(timed_rate, arch, population, seconds, "analytic", start_at, pure=False,
+                          key=f"{arch}-{population}-{w}", workers=[addr]) for w, addr in enumerate(workers)]
+    res = client.gather(futs)
+    return sum(r[0] for r in res), all(r[1] for r in res)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--population", type=int, default=8, help="networks stacked in the batched graph")
-    ap.add_argument("--repeats", type=int, default=20, help="timed iterations for one network")
-    ap.add_argument("--units", type=int, nargs="+", default=[64, 128])
-    ap.add_argument("--archs", nargs="+", default=list(cells.ARCHS))
+    ap.add_argument("--population", type=int, default=8, help="networks in one graph for the second row")
+    ap.add_argument("--seconds", type=float, default=3.0, help="timed wall clock per measurement")
+    ap.add_argument("--archs", nargs="+", default=list(cells.ARCHS), choices=list(cells.ARCHS))
     ap.add_argument("--gpu-tflops", type=float, default=20.0,
                     help="assumed sustained TFLOP/s of one modern GPU on these small matmuls (fp32)")
     args = ap.parse_args()
 
+    from fixed_points import kernel_ceiling
+    from universality.sweep import local_cluster
+
     task = make_task("flipflop")
-    print(f"flip-flop task, T={task.n_steps}, batch 64, tanh; P={args.population} networks in the batched graph")
-    print(f"{'arch':8s} {'units':>5s} {'one-at-a-time':>15s} {'batched':>12s} {'ratio':>7s}   (network-iterations / s)")
-    for units in args.units:
+    print(f"# flip-flop, T={task.n_steps}, batch 64, {UNITS} units, tanh, Adam; {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f} at start")
+    ceiling = kernel_ceiling(UNITS, 1024, 8, reps=300)[1]
+    print(f"# ceiling (one process, every core, 1024x64 @ 64x64 + tanh): {ceiling:.1f} GFLOP/s")
+    print()
+    hdr = (f"{'arch':8s} {'P':>3s} {'old':>8s} {'new':>8s} {'new x2':>8s}   {'frac old':>8s} {'frac new':>8s} "
+           f"{'frac x2':>8s}   {'ratio new':>9s} {'ratio x2':>8s}")
+    print("# network-iterations / s; frac = GFLOP/s / ceiling; ratio = / old")
+    print(hdr)
+    with local_cluster(2) as client:
         for arch in args.archs:
-            one, many = throughput(task, arch, "tanh", units, args.population, args.repeats)
-            print(f"{arch:8s} {units:5d} {one:15.1f} {many:12.1f} {many / one:7.2f}x")
+            gflop = flops_per_iteration(arch, UNITS, task.n_inputs, task.n_outputs, task.n_steps, 64) / 1e9
+            for p in (1, args.population):
+                old = timed_rate(arch, p, args.seconds, "autodiff")[0]
+                new = timed_rate(arch, p, args.seconds, "analytic")[0]
+                two, on_time = two_processes(client, arch, p, args.seconds)
+                f = [r * gflop / ceiling for r in (old, new, two)]
+                print(f"{arch:8s} {p:3d} {old:8.1f} {new:8.1f} {two:8.1f}   {f[0]:8.2f} {f[1]:8.2f} {f[2]:8.2f}   "
+                      f"{new / old:8.2f}x {two / old:7.2f}x" + ("" if on_time else "  (a worker's warm-up overran)"),
+                      flush=True)
 
     # The paper profile: 3 tasks x (4 archs x 2 act x 3 sizes x 4 L2) x 30 seeds x 20k iters.
-    tasks = {name: make_task(name) for name in ("flipflop", "sine", "cdi")}
+    print()
     total = 0.0
-    for name, t in tasks.items():
+    for name in ("flipflop", "sine", "cdi"):
+        t = make_task(name)
         sub = 0.0
         for arch in cells.ARCHS:
             for units in (64, 128, 256):
                 f = flops_per_iteration(arch, units, t.n_inputs, t.n_outputs, t.n_steps, 64)
                 sub += f * 2 * 4 * 30 * 20_000  # activations x L2 x seeds x iterations
         total += sub
-        print(f"paper profile, {name:8s}: {sub:.3e} FLOP")
+        print(f"# paper profile, {name:8s}: {sub:.3e} FLOP")
     hours = total / (args.gpu_tflops * 1e12) / 3600
-    print(f"paper profile, all tasks: {total:.3e} FLOP (random search not included)")
-    print(f"at {args.gpu_tflops:g} TFLOP/s sustained on one GPU: {hours:.1f} GPU-hours "
+    print(f"# paper profile, all tasks: {total:.3e} FLOP (random search not included)")
+    print(f"# at {args.gpu_tflops:g} TFLOP/s sustained on one GPU: {hours:.1f} GPU-hours "
           f"(small per-step matmuls rarely sustain peak; at 10% of that rate: {hours * 10:.0f} GPU-hours)")
 
 

@@ -117,13 +117,27 @@ def test_interrupted_sweep_resumes_to_the_same_store(tmp_path, smoke_store):
 
 
 def test_dask_local_cluster_matches_in_process(tmp_path, smoke_store):
-    distributed = pytest.importorskip("distributed")
+    """scheduler='local:2': two single-threaded worker processes train the groups to the same
+    bits as the two-threaded in-process sweep."""
+    pytest.importorskip("distributed")
     ref_root, _, _ = smoke_store
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  silence_logs=40) as cluster, distributed.Client(cluster) as client:
-        table = run_sweep(SMOKE, ["cdi"], root=tmp_path, scheduler=client, progress=False)
+    table = run_sweep(SMOKE, ["cdi"], root=tmp_path, scheduler="local:2", progress=False)
     assert set(table.status) == {"trained"} and len(table) == 8
     _assert_same_store(_all_arrays(tmp_path, "smoke", "cdi"), _all_arrays(ref_root, "smoke", "cdi"))
+
+
+@pytest.mark.parametrize("bad", ["local:0", "local:two", "local:-1", "local:"])
+def test_bad_local_scheduler_is_named_before_compute(bad, tmp_path):
+    with pytest.raises(ValueError, match=f"scheduler={bad!r}"):
+        run_sweep(SMOKE, ["cdi"], root=tmp_path, scheduler=bad, progress=False)
+    assert not any(tmp_path.iterdir())
+
+
+def test_local_scheduler_parsing():
+    from universality.sweep import _local_workers
+
+    assert _local_workers("local:3") == 3 and _local_workers("local") >= 1
+    assert _local_workers("localhost:8786") is None and _local_workers(None) is None
 
 
 def test_per_architecture_hyperparameters():

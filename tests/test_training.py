@@ -166,3 +166,24 @@ def test_curriculum_trains_on_prefixes(monkeypatch):
                                curriculum_start=10)
     res = training.train_population(TASK, spec_for(TASK), [0], 0.0, HP, cfg, progress=False)
     assert seen[0] == 10 and seen[-1] == TASK.n_steps and np.isfinite(res.valid_loss).all()
+
+
+@pytest.mark.parametrize("arch", cells.ARCHS)
+def test_analytic_and_autodiff_training_agree(arch):
+    """The default step (written-out BPTT, XLA) trains to today's autodiff step's loss curve
+    and weights, within float32 round-off grown over 40 iterations."""
+    spec = spec_for(TASK, arch, "relu" if arch == "vanilla" else "tanh")
+    hps = [HP, training.HParams(learning_rate=0.003, decay_rate=0.9, momentum=0.5, clip=0.5)]
+    for opt in training.OPTIMIZERS:
+        cfg = training.TrainConfig(**{**CFG.__dict__, "optimizer": opt})
+        a = training.train_population(TASK, spec, [3, 4], [1e-4, 1e-3], hps, cfg, progress=False)
+        b = training.train_population(TASK, spec, [3, 4], [1e-4, 1e-3], hps, cfg, progress=False, gradients="autodiff")
+        np.testing.assert_allclose(a.loss_curve, b.loss_curve, rtol=1e-4)
+        for k in a.params:
+            np.testing.assert_allclose(a.params[k], b.params[k], rtol=1e-3, atol=1e-5, err_msg=k)
+        assert np.all(a.loss_curve[:, -1] < a.loss_curve[:, 0])  # each network trained at all
+
+
+def test_unknown_gradient_method_is_named():
+    with pytest.raises(ValueError, match="gradients='tape'"):
+        training.train_population(TASK, spec_for(TASK), [0], 0.0, HP, CFG, progress=False, gradients="tape")

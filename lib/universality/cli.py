@@ -201,7 +201,8 @@ def _main(argv=None):
     tr.add_argument("--profile", default="book", type=_profile_name, help="smoke, book or paper (default: book)")
     tr.add_argument("--task", nargs="+", default=list(TASKS), choices=list(TASKS))
     tr.add_argument("--data", default=str(DEFAULT_ROOT), help="store root (default: data)")
-    tr.add_argument("--scheduler", default=None, help="Dask scheduler address; default: train in-process")
+    tr.add_argument("--scheduler", default=None, help="Dask scheduler address, or 'local' / 'local:N' for N single-threaded "
+                    "local worker processes (default N: one per core); default: train in-process")
     tr.add_argument("--n-seeds", type=_positive_int, default=None,
                     help="override the profile's seeds per configuration")
     tr.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -190,11 +190,13 @@ def page_profile(profile: str | Profile, task: str, task_params: Mapping | None 
 
 
 def population_for_page(profile: Profile, task: str, root=DEFAULT_ROOT, retrain: bool = False,
-                        progress: bool = True) -> Population:
+                        progress: bool = True, scheduler="local") -> Population:
     """Load the page's population, training what is missing.
 
     With ``retrain`` the networks are trained afresh into ``<root>/_retrained`` (wiped
-    first) instead of being loaded; the stored populations are never modified.
+    first) instead of being loaded; the stored populations are never modified.  Missing
+    groups train on ``scheduler`` (``run_sweep``; default: one single-threaded local
+    worker process per core).
     """
     from pathlib import Path
 
@@ -207,7 +209,7 @@ def population_for_page(profile: Profile, task: str, root=DEFAULT_ROOT, retrain:
     try:
         return load_population(profile, task, root=root)
     except FileNotFoundError:
-        run_sweep(profile, [task], root=root, progress=progress,
+        run_sweep(profile, [task], root=root, progress=progress, scheduler=scheduler,
                   command=f"book page: profile {profile.name}, task {task}")
         return load_population(profile, task, root=root)
 

@@ -35,7 +35,7 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
-from . import cells
+from . import bptt, cells
 from .store import atomic_savez
 from .tasks import Task
 
@@ -52,6 +52,9 @@ __all__ = [
 ]
 
 OPTIMIZERS = ("sgd_momentum", "adam")
+#: How the training step takes gradients: written-out BPTT (``bptt``, XLA-compiled) or
+#: GradientTape through ``cells.run`` (the original step, kept as the reference).
+GRADIENTS = ("analytic", "autodiff")
 
 # Stream tags keep training, validation and other draws independent.
 _TRAIN_STREAM = 1
@@ -222,8 +225,12 @@ def _expand(v, rank):
 class _Trainer:
     """Holds the variables and the compiled step of one population."""
 
-    def __init__(self, spec, params, l2, hparams: Sequence[HParams], config: TrainConfig):
+    def __init__(self, spec, params, l2, hparams: Sequence[HParams], config: TrainConfig,
+                 gradients: str = "analytic", jit: bool | None = None):
+        if gradients not in GRADIENTS:
+            raise ValueError(f"gradients={gradients!r} is not one of {GRADIENTS!r}")
         self.spec = spec
+        self.gradients = gradients
         self.config = config
         self.names = list(params)
         self.vars = {k: tf.Variable(np.asarray(v, np.float32), name=k) for k, v in params.items()}
@@ -239,7 +246,10 @@ class _Trainer:
         self.alive = tf.Variable(tf.ones([n_pop], tf.bool))
         self.reg_names = cells.regularised_names(spec)
         self.decay_steps = tf.constant(config.effective_decay_steps, tf.float32)
-        self._step = tf.function(self._train_step, reduce_retracing=True)
+        # XLA by default with the written-out gradients (measured: benchmarks/training.py);
+        # the autodiff step is kept as it was, the baseline the benchmark compares with
+        self.jit = (gradients == "analytic") if jit is None else bool(jit)
+        self._step = tf.function(self._train_step, reduce_retracing=not self.jit, jit_compile=self.jit)
 
     def state(self) -> dict[str, np.ndarray]:
         out = {f"param/{k}": v.numpy() for k, v in self.vars.items()}
@@ -257,14 +267,18 @@ class _Trainer:
 
     def _train_step(self, x, y, it):
         spec = self.spec
-        with tf.GradientTape() as tape:
-            states = cells.run(spec, self.vars, x)
-            yhat = cells.readout(spec, self.vars, states)
-            mse = tf.reduce_mean(tf.square(yhat - y), axis=[1, 2, 3])
-            pen = tf.add_n([_per_network_sum(tf.square(self.vars[k])) for k in self.reg_names])
-            loss = mse + self.l2 * pen
-            total = tf.reduce_sum(loss)
-        grads = tape.gradient(total, [self.vars[k] for k in self.names])
+        if self.gradients == "analytic":
+            mse, loss, g = bptt.loss_and_grads(spec, self.vars, x, y, self.l2)
+            grads = [g[k] for k in self.names]
+        else:
+            with tf.GradientTape() as tape:
+                states = cells.run(spec, self.vars, x)
+                yhat = cells.readout(spec, self.vars, states)
+                mse = tf.reduce_mean(tf.square(yhat - y), axis=[1, 2, 3])
+                pen = tf.add_n([_per_network_sum(tf.square(self.vars[k])) for k in self.reg_names])
+                loss = mse + self.l2 * pen
+                total = tf.reduce_sum(loss)
+            grads = tape.gradient(total, [self.vars[k] for k in self.names])
         sq = tf.add_n([_per_network_sum(tf.square(g)) for g in grads])
         norm = tf.sqrt(sq)
         ok = self.alive & tf.math.is_finite(loss) & tf.math.is_finite(norm)
@@ -308,6 +322,7 @@ def train_population(
     progress: bool = True,
     desc: str | None = None,
     initial_params: Mapping[str, np.ndarray] | None = None,
+    gradients: str = "analytic",
 ) -> TrainResult:
     """Train P networks of one ``spec`` together.
 
@@ -325,6 +340,11 @@ def train_population(
     progress : show a tqdm bar (networks alive, iteration, median loss)
     desc : label of the progress bar
     initial_params : stacked starting weights; default ``cells.init_params(spec, seeds)``
+    gradients : 'analytic' (written-out BPTT, XLA-compiled; default) or 'autodiff'
+        (GradientTape through ``cells.run``, the original step).  The two give the same
+        gradients to float32 round-off; trained weights then differ by round-off grown
+        over the iterations, so a stored network is reproduced bit for bit only by the
+        method that trained it.
     """
     seeds = [int(s) for s in seeds]
     n_pop = len(seeds)
@@ -350,7 +370,9 @@ def train_population(
     if set(initial_params) != set(shapes) or any(
             np.shape(initial_params[k]) != (n_pop,) + shapes[k] for k in shapes):
         raise ValueError(f"initial_params must hold {sorted(shapes)} with a leading axis of {n_pop} networks")
-    trainer = _Trainer(spec, initial_params, l2, hparams, config)
+    if gradients not in GRADIENTS:
+        raise ValueError(f"gradients={gradients!r} is not one of {GRADIENTS!r}")
+    trainer = _Trainer(spec, initial_params, l2, hparams, config, gradients=gradients)
     n_log = config.iterations // config.log_every
     curve = np.full((n_pop, n_log), np.nan)
     diverged_at = np.full(n_pop, -1, np.int64)
