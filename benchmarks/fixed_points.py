@@ -13,7 +13,10 @@ Networks: the book profile's trained flip-flop networks (``data/book/flipflop``,
 initial-state draw) and the output says so.  Without stored networks, ``--train``
 trains 4 quick ones (a few minutes).  Last, the kernel ceiling: the search's core
 matmul for one network versus P stacked in one batched matmul, i.e. the most that
-batching over networks can buy on this machine.
+batching over networks can buy on this machine.  Then the per-network time of one
+network searched alone, warm, with today's XLA-compiled Adam chunk next to the previous
+graph-mode chunk (``optimise.JIT = False``), both measured in this run, and whether they
+find the same points.
 
     python benchmarks/fixed_points.py [--arch vanilla --activation tanh] [--sizes 1 8 32]
                                       [--data data] [--train]
@@ -125,7 +128,52 @@ def main(argv=None):
     print("# per-network counts (P = largest):", " ".join(str(len(f)) for f in batched))
     print("# summaries:", "; ".join(sorted({f.summary() for f in batched})))
     kernel_ceiling(spec.state_size, cfg.n_initial, max(args.sizes))
+    print()
+    new_vs_old(spec, nets, states, xc, cfg)
     return rows
+
+
+def new_vs_old(spec, nets, states, xc, cfg, passes=3):
+    """Per-network time of one network's full search, warm, today's algorithm (the
+    XLA-compiled Adam chunk, ``optimise.JIT = True``) against the previous one (the
+    graph-mode chunk), both measured here over the same networks, one at a time."""
+    from universality.fixed_points import optimise
+
+    def one_pass(jit):
+        optimise.JIT = jit
+        out, times = {}, []
+        for nid, p in nets:
+            t0 = time.perf_counter()
+            out[nid] = fp.find_cell_fixed_points(spec, {k: v[None] for k, v in p.items()}, xc, states[nid][None],
+                                                 cfg, network_ids=[nid])[0]
+            times.append(time.perf_counter() - t0)
+        return out, np.array(times)
+
+    saved = optimise.JIT
+    try:
+        res = {}
+        for jit in (True, False):
+            one_pass(jit)  # warm-up: traces / compiles every shape these networks need
+            best = None
+            for _ in range(passes):
+                out, t = one_pass(jit)
+                best = t if best is None else np.minimum(best, t)
+            res[jit] = (out, best)
+    finally:
+        optimise.JIT = saved
+    (new, t_new), (old, t_old) = res[True], res[False]
+    same = sum(len(new[n]) == len(old[n]) and bool(np.all(new[n].contains(old[n].h, tol=1e-3)))
+               and bool(np.all(old[n].contains(new[n].h, tol=1e-3))) for n, _ in nets)
+    print(f"# one network at a time, warm (best of {passes} passes per network), {len(nets)} networks "
+          f"{spec.arch}/{spec.activation} {spec.units} units, n_initial={cfg.n_initial}:")
+    print(f"#   today (XLA Adam chunk):        median {np.median(t_new):.2f} s/network "
+          f"(min {t_new.min():.2f}, max {t_new.max():.2f})")
+    print(f"#   previous (graph-mode chunk):   median {np.median(t_old):.2f} s/network "
+          f"(min {t_old.min():.2f}, max {t_old.max():.2f})")
+    print(f"#   ratio previous / today: {np.median(t_old) / np.median(t_new):.2f}x; same points (count, every "
+          f"point within 1e-3) in {same} of {len(nets)} networks; counts today: "
+          + " ".join(str(len(new[n])) for n, _ in nets))
+    return t_new, t_old
 
 
 def kernel_ceiling(n_units, n_states, p_max, reps=300):

@@ -29,7 +29,8 @@
 # %% tags=["remove-output"]
 # NBVAL_IGNORE_OUTPUT
 import numpy as np
-import tensorflow as tf  # noqa: F401  (its start-up log is ignored by nbval)
+from universality.notebooks import start_tensorflow
+tf = start_tensorflow()  # TensorFlow's and XLA's start-up logs land in this cell, which nbval ignores
 import matplotlib.pyplot as plt
 import pandas as pd
 from scipy.stats import spearmanr

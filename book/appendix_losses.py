@@ -23,7 +23,8 @@
 # NBVAL_IGNORE_OUTPUT
 import numpy as np
 import pandas as pd
-import tensorflow as tf  # noqa: F401  (its start-up log is ignored by nbval)
+from universality.notebooks import start_tensorflow
+tf = start_tensorflow()  # TensorFlow's and XLA's start-up logs land in this cell, which nbval ignores
 
 from universality import pages, plotting
 

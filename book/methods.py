@@ -40,7 +40,8 @@
 # %% tags=["remove-output"]
 # NBVAL_IGNORE_OUTPUT
 import numpy as np
-import tensorflow as tf  # noqa: F401  (its start-up log is ignored by nbval)
+from universality.notebooks import start_tensorflow
+tf = start_tensorflow()  # TensorFlow's and XLA's start-up logs land in this cell, which nbval ignores
 
 from universality import pages, plotting
 from universality.tasks import make_task
@@ -104,7 +105,12 @@ fig = plotting.plot_trial(b.inputs_btm[0], b.targets_bto[0],
 # the introduction and the README for every departure). Each network's hyperparameters
 # are vectors in the batched graph; a network whose loss turns NaN/inf is marked diverged
 # and excluded, never a crash. Every batch is a pure function of (network seed,
-# iteration), so training is reproducible and resumable.
+# iteration), so training is reproducible and resumable. Gradients come from
+# backpropagation through time written out per cell and compiled with XLA
+# (`universality.bptt`), equal to TensorFlow's automatic differentiation to float32
+# round-off (tested); the stored networks were trained with the automatic-differentiation
+# step, which `universality train --gradients autodiff` still runs and which reproduces
+# them bit for bit (tested on the committed smoke networks).
 #
 # ## Fixed points and linearisation
 #
@@ -124,8 +130,9 @@ fig = plotting.plot_trial(b.inputs_btm[0], b.targets_bto[0],
 # dropped. For the CDI task the line attractor is a continuum of *slow* points, which
 # polishing would drag onto the few exact fixed points, so there we keep unpolished points
 # with $q \le 10^{-4}$ (speed at most 0.014 per step) and merge points closer than 0.1
-# (the paper does not state its criterion). Jacobians come from one reverse pass over
-# tiled copies of each point.
+# (the paper does not state its criterion). Jacobians are written out in closed form per
+# cell (tested against automatic differentiation of the update rule and against finite
+# differences).
 #
 # **Topology.** Flip-flop: from every fixed point, 100 random perturbations of norm 0.05
 # run under the autonomous dynamics until they settle; the fraction that ends at each

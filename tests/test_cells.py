@@ -93,19 +93,38 @@ def test_jacobians_match_finite_differences(arch_act, rng):
 
 
 def test_jacobians_in_chunks_equal_one_pass(arch_act, rng, monkeypatch):
-    """Large batches of points go through the tiled pass in chunks (memory bound); the
-    result is the one-pass result, for a chunk size that does not divide the points."""
+    """Large batches of points go through the closed form and the tiled pass in chunks
+    (memory bound); the result is the one-pass result, for a chunk size that does not
+    divide the points."""
     spec = make(*arch_act, units=5)
     params = cells.init_params(spec, [1, 2])
     s = spec.state_size
     h = (rng.standard_normal((2, 7, s)) * 0.5).astype(np.float32)
     x = rng.standard_normal((2, 7, 3)).astype(np.float32)
-    one = [j.numpy() for j in cells.jacobians(spec, params, h, x)]
+    tiled = lambda: [j.numpy() for j in cells.tiled_jacobians(lambda hh, xx: cells.step(spec, params, hh, xx), h, x)]  # noqa: E731
+    closed = lambda: [j.numpy() for j in cells.jacobians(spec, params, h, x)]  # noqa: E731
+    one_tiled, one_closed = tiled(), closed()
     monkeypatch.setattr(cells, "JACOBIAN_ROWS", 2 * 3 * s)  # 3 points per chunk: 3 + 3 + 1
-    chunked = [j.numpy() for j in cells.jacobians(spec, params, h, x)]
-    for a, b in zip(one, chunked):
+    monkeypatch.setattr(cells, "JACOBIAN_ENTRIES", 2 * 3 * s * s)
+    for a, b in zip(one_tiled + one_closed, tiled() + closed()):
         assert a.shape == b.shape
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_closed_form_jacobians_equal_the_tiled_reverse_pass(arch_act, rng):
+    """cells.jacobians (written out per cell) against cells.tiled_jacobians (autodiff of
+    cells.step), away from the initialisation so that every gate matters."""
+    spec = make(*arch_act, units=6)
+    params = {k: (v + 0.4 * rng.standard_normal(v.shape)).astype(np.float32)
+              for k, v in cells.init_params(spec, [3, 4]).items()}
+    h = rng.standard_normal((2, 5, spec.state_size)).astype(np.float32)
+    x = rng.standard_normal((2, 5, 3)).astype(np.float32)
+    closed = cells.jacobians(spec, params, h, x)
+    ref = cells.tiled_jacobians(lambda hh, xx: cells.step(spec, params, hh, xx), h, x)
+    for a, b in zip(closed, ref):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=0, atol=1e-6)
+    assert np.abs(closed[0].numpy()[0] - closed[0].numpy()[1]).max() > 1e-3  # per network
 
 
 def test_gated_cells_hold_state_when_gates_saturate(rng):

@@ -217,3 +217,23 @@ def test_per_group_search_competes_with_the_profile_setting(tmp_path):
     assert pop.table.loc["cdi-gru-tanh-n16-l2_1e-04-s0", "hp_learning_rate"] == best["hparams"]["learning_rate"]
     assert not store.search_path(tmp_path, "smoke", "cdi", "cdi-gru-relu-n16").exists()
     assert prof.search_count("cdi", "gru", "tanh") == 2 and prof.search_count("cdi", "gru", "relu") == 0
+
+
+@pytest.mark.parametrize("gradients", ["autodiff", "analytic"])
+def test_committed_smoke_networks_are_trained_again(gradients, tmp_path):
+    """The same seeds give the same networks: the smoke flip-flop networks committed in
+    data/ (trained with GradientTape, before the written-out BPTT) come out bit for bit
+    with gradients='autodiff', and to float32 round-off with the default step."""
+    ref = store.list_networks(store.DEFAULT_ROOT, "smoke", "flipflop")
+    if not ref:
+        pytest.skip("no committed smoke networks")
+    run_sweep(SMOKE, ["flipflop"], root=tmp_path, progress=False, gradients=gradients)
+    for path in ref:
+        a = store.load_network(path)[0]
+        b_params, b_meta, _, _ = store.load_network(store.network_path(tmp_path, "smoke", "flipflop", path.stem))
+        assert b_meta["gradients"] == gradients
+        for k in a:
+            if gradients == "autodiff":
+                np.testing.assert_array_equal(a[k], b_params[k], err_msg=f"{path.stem}:{k}")
+            else:
+                np.testing.assert_allclose(a[k], b_params[k], rtol=0, atol=1e-5, err_msg=f"{path.stem}:{k}")

@@ -326,9 +326,10 @@ def tiled_jacobians(step_fn, h, x, *args):
 
     Returns ``J_h`` (P, K, S, S) with ``J_h[p, k, i, j] = dF_i / dh_j`` and ``J_x``
     (P, K, S, M), by one reverse pass over S tiled copies of each point: row i of the
-    Jacobian is the gradient of output i of copy i.  The project's one Jacobian
-    implementation (it avoids ``batch_jacobian``'s pfor path, which aborts the process in
-    TF 2.21 with oneDNN on).
+    Jacobian is the gradient of output i of copy i.  The generic path for any step
+    function, and the reference :func:`jacobians` (closed form, the cells') is tested
+    against (it avoids ``batch_jacobian``'s pfor path, which aborts the process in TF 2.21
+    with oneDNN on).
     """
     h = tf.convert_to_tensor(h, dtype=tf.float32)
     x = tf.convert_to_tensor(x, dtype=tf.float32)
@@ -356,8 +357,27 @@ def tiled_jacobians(step_fn, h, x, *args):
     return j_h, j_x
 
 
+#: Jacobian entries (networks x points x S x S) of one closed-form pass; more go in chunks.
+JACOBIAN_ENTRIES = 1 << 23
+
+
+def _cols(a_pkj, w_pij):
+    """J[p, k, j, i] = a[p, k, j] * w[p, i, j]: a weight block, each output column j
+    scaled by a per-point factor, arranged as (output, input)."""
+    return tf.einsum("pkj,pij->pkji", a_pkj, w_pij)
+
+
+def _dphi(activation: str, y):
+    """phi' at the point where phi took the value y (as TensorFlow's own gradients)."""
+    return tf.cast(y > 0, y.dtype) if activation == "relu" else 1.0 - tf.square(y)
+
+
+def _diag(v_pkn):
+    return tf.linalg.diag(v_pkn)
+
+
 def jacobians(spec: CellSpec, params, h, x):
-    """Jacobians of the update rule at (h, x) for P networks (:func:`tiled_jacobians`).
+    """Jacobians of the update rule at (h, x) for P networks, in closed form.
 
     Parameters
     ----------
@@ -367,8 +387,64 @@ def jacobians(spec: CellSpec, params, h, x):
     -------
     J_h : (P, K, S, S) with ``J_h[p, k, i, j] = dF_i / dh_j``
     J_x : (P, K, S, M) with ``J_x[p, k, i, j] = dF_i / dx_j``
+
+    Written out per cell from the equations in this module's docstring (a few
+    element-wise products and, for the GRU, one N x N product per point), which costs
+    O(K N^2) where a reverse pass over tiled copies (:func:`tiled_jacobians`, the
+    reference the tests compare with) costs a full backward pass per row.
     """
-    return tiled_jacobians(lambda hh, xx: step(spec, params, hh, xx), h, x)
+    h = tf.convert_to_tensor(h, tf.float32)
+    x = tf.convert_to_tensor(x, tf.float32)
+    p_static, k_static, s = h.shape[0], h.shape[1], h.shape[-1]
+    if p_static is not None and k_static is not None and p_static * k_static * s * s > JACOBIAN_ENTRIES:
+        step_k = max(1, JACOBIAN_ENTRIES // (p_static * s * s))  # in chunks of points (memory)
+        parts = [jacobians(spec, params, h[:, i: i + step_k], x[:, i: i + step_k]) for i in range(0, k_static, step_k)]
+        return tf.concat([a for a, _ in parts], axis=1), tf.concat([b for _, b in parts], axis=1)
+    n, act, arch = spec.units, spec.activation, spec.arch
+    phi = _phi(act)
+    Wx, Wh = params["W_x"], params["W_h"]
+    u = input_projection(spec, params, x)
+    if arch == "vanilla":
+        d = _dphi(act, phi(u + _matmul(h, Wh)))
+        return _cols(d, Wh), _cols(d, Wx)
+    if arch == "ugrnn":
+        z = u + _matmul(h, Wh)
+        g, c = tf.sigmoid(z[..., :n]), phi(z[..., n:])
+        a1, a2 = (h - c) * g * (1.0 - g), (1.0 - g) * _dphi(act, c)
+        j_h = _diag(g) + _cols(a1, Wh[..., :n]) + _cols(a2, Wh[..., n:])
+        return j_h, _cols(a1, Wx[..., :n]) + _cols(a2, Wx[..., n:])
+    if arch == "gru":
+        Wc = params["W_hc"]
+        z = u[..., : 2 * n] + _matmul(h, Wh)
+        r, upd = tf.sigmoid(z[..., :n]), tf.sigmoid(z[..., n:])
+        c = phi(u[..., 2 * n:] + _matmul(r * h, Wc))
+        b1, b2 = (h - c) * upd * (1.0 - upd), (1.0 - upd) * _dphi(act, c)
+        sr = h * r * (1.0 - r)  # d(r_m h_m)/dz_m through the reset gate
+        # d a_j / d h_i = r_i Wc[i, j] + sum_m Wh_r[i, m] sr_m Wc[m, j]  (a: candidate pre-activation)
+        da_dh = r[..., :, None] * Wc[:, None] + tf.matmul(Wh[:, None, :, :n] * sr[:, :, None, :], Wc[:, None])
+        da_dx = Wx[:, None, :, 2 * n:] + tf.matmul(Wx[:, None, :, :n] * sr[:, :, None, :], Wc[:, None])
+        j_h = _diag(upd) + _cols(b1, Wh[..., n:]) + b2[..., :, None] * tf.linalg.matrix_transpose(da_dh)
+        j_x = _cols(b1, Wx[..., n: 2 * n]) + b2[..., :, None] * tf.linalg.matrix_transpose(da_dx)
+        return j_h, j_x
+    # lstm, state [h; c], gates i, f, o, g
+    hh, cc = h[..., :n], h[..., n:]
+    z = u + _matmul(hh, Wh)
+    i, f, o = tf.sigmoid(z[..., :n]), tf.sigmoid(z[..., n: 2 * n]), tf.sigmoid(z[..., 2 * n: 3 * n])
+    g = phi(z[..., 3 * n:])
+    c_new = f * cc + i * g
+    pc = phi(c_new)
+    ai, af, ao, ag = g * i * (1.0 - i), cc * f * (1.0 - f), pc * o * (1.0 - o), i * _dphi(act, g)
+    k_o = o * _dphi(act, pc)  # dh'/dc'
+
+    def through(W):  # (dc'/d., dh'/d.) for a (P, ., 4N) weight
+        dc = _cols(ai, W[..., :n]) + _cols(af, W[..., n: 2 * n]) + _cols(ag, W[..., 3 * n:])
+        return dc, _cols(ao, W[..., 2 * n: 3 * n]) + k_o[..., :, None] * dc
+
+    dc_dh, dh_dh = through(Wh)
+    dc_dc, dh_dc = _diag(f), _diag(k_o * f)
+    j_h = tf.concat([tf.concat([dh_dh, dh_dc], axis=-1), tf.concat([dc_dh, dc_dc], axis=-1)], axis=-2)
+    dc_dx, dh_dx = through(Wx)
+    return j_h, tf.concat([dh_dx, dc_dx], axis=-2)
 
 
 _FUNCTIONS: dict = {}

@@ -52,7 +52,7 @@ def _train(args):
         profile = profile.with_(n_seeds=args.n_seeds)
     cmd = "universality " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     table = run_sweep(profile, args.task, root=args.data, scheduler=args.scheduler, progress=not args.quiet,
-                      command=cmd)
+                      command=cmd, gradients=args.gradients)
     counts = table.groupby(["task", "status"]).size().unstack(fill_value=0)
     print(counts.to_string())
 
@@ -203,6 +203,9 @@ def _main(argv=None):
     tr.add_argument("--data", default=str(DEFAULT_ROOT), help="store root (default: data)")
     tr.add_argument("--scheduler", default=None, help="Dask scheduler address, or 'local' / 'local:N' for N single-threaded "
                     "local worker processes (default N: one per core); default: train in-process")
+    tr.add_argument("--gradients", default="analytic", choices=["analytic", "autodiff"],
+                    help="training step: written-out BPTT compiled with XLA (default), or GradientTape, which "
+                         "reproduces bit for bit the networks stored before the former existed")
     tr.add_argument("--n-seeds", type=_positive_int, default=None,
                     help="override the profile's seeds per configuration")
     tr.add_argument("--quiet", action="store_true", help="no progress bars")

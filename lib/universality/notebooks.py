@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 __all__ = [
+    "start_tensorflow",
     "REPO",
     "BOOK",
     "REFERENCES",
@@ -167,3 +168,25 @@ def stale_references() -> dict[str, str]:
         if _code_sources(load_page(path)) != _code_sources(nbformat.read(ref, 4)):
             stale[path.stem] = "the page's code changed since the reference was executed"
     return stale
+
+
+def start_tensorflow():
+    """Import TensorFlow and start its XLA compiler service now; returns the module.
+
+    Both write start-up lines to stderr through absl logging (``TF_CPP_MIN_LOG_LEVEL`` no
+    longer silences them).  A page calls this in its first cell, which nbval ignores, so
+    that the XLA line does not land in whichever later cell first trains or searches --
+    a cell that differs with the state of the analysis cache.
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    from .fixed_points.config import FixedPointConfig
+    from .fixed_points.optimise import minimize_q
+
+    # the smallest search that goes through the compiled Adam chunk: it logs the XLA
+    # service, MLIR and compiled-cluster lines (training logs nothing new after it)
+    minimize_q(lambda h, x, w: tf.tanh(tf.matmul(h, w)) + 0.0 * x, np.ones((1, 2, 2), np.float32),
+               np.zeros((1, 2, 2), np.float32), FixedPointConfig(max_iters=2, check_every=2),
+               args=(np.eye(2, dtype=np.float32)[None],))
+    return tf

@@ -62,7 +62,7 @@ def _group_rows(profile: Profile, task: str) -> dict[str, pd.DataFrame]:
 
 
 def train_group(profile: Profile, task_name: str, gid: str, rows: pd.DataFrame, root=None,
-                progress: bool = True) -> dict:
+                progress: bool = True, gradients: str = "analytic") -> dict:
     """Train the networks of one group (random search first when the profile has one).
 
     Returns a dict of plain arrays and JSON-able values (no store access unless ``root``
@@ -90,7 +90,7 @@ def train_group(profile: Profile, task_name: str, gid: str, rows: pd.DataFrame, 
             s_l2 += [l2] * len(hs)
         s_cfg = replace(config, iterations=profile.search_iterations or config.iterations)
         res = train_population(task, spec, s_seeds, s_l2, cands, s_cfg, checkpoint=ckpt("search"),
-                               progress=progress, desc=f"{gid} search")
+                               progress=progress, desc=f"{gid} search", gradients=gradients)
         best = {}
         for l2 in l2_values:
             idx = [i for i in range(len(cands)) if s_l2[i] == l2]
@@ -107,14 +107,15 @@ def train_group(profile: Profile, task_name: str, gid: str, rows: pd.DataFrame, 
     else:
         hps = [profile.hparams_for(task_name, spec.arch, spec.activation)] * len(rows)
     res = train_population(task, spec, rows.seed.tolist(), rows.l2.tolist(), hps, config,
-                           checkpoint=ckpt("final"), progress=progress, desc=gid)
+                           checkpoint=ckpt("final"), progress=progress, desc=gid, gradients=gradients)
     fp = fingerprint(task, config, _hparams_rule(profile, task_name, spec.arch, spec.activation))
     nets = []
     for k, (nid, r) in enumerate(rows.set_index("network_id").iterrows()):
         meta = {"network_id": nid, **{c: r[c] for c in LABELS}, "task_params": task.params(),
                 "train": asdict(config), "hparams": asdict(hps[k]), "valid_loss": float(res.valid_loss[k]),
                 "train_loss": float(res.train_loss[k]), "diverged": bool(res.diverged[k]),
-                "diverged_at": int(res.diverged_at[k]), "fingerprint": fp, "profile": profile.name}
+                "diverged_at": int(res.diverged_at[k]), "fingerprint": fp, "profile": profile.name,
+                "gradients": gradients}
         nets.append({"network_id": nid, "params": {n: v[k] for n, v in res.params.items()}, "meta": meta,
                      "loss_curve": res.loss_curve[k], "curve_iterations": res.curve_iterations})
     return {"group_id": gid, "task": task_name, "networks": nets, "search": search}
@@ -185,7 +186,8 @@ def local_cluster(n_workers: int):
 
 
 def run_sweep(profile: str | Profile = "book", tasks: Sequence[str] | str = tuple(TASKS), root=store.DEFAULT_ROOT,
-              scheduler=None, progress: bool = True, command: str | None = None) -> pd.DataFrame:
+              scheduler=None, progress: bool = True, command: str | None = None,
+              gradients: str = "analytic") -> pd.DataFrame:
     """Train every missing network of ``profile`` for ``tasks`` and write them to ``root``.
 
     Stored networks whose fingerprint matches are kept; the rest is trained, group by
@@ -196,8 +198,15 @@ def run_sweep(profile: str | Profile = "book", tasks: Sequence[str] | str = tupl
     ``LocalCluster`` of N single-threaded worker processes (default: one per core) for
     this sweep: small recurrent networks train faster as two one-thread processes than as
     one two-thread process (``benchmarks/training.py`` measures both).  With a single
-    group to train, 'local' trains in-process.  Returns a table of (task, group_id, status).
+    group to train, 'local' trains in-process.  ``gradients`` is the training step's
+    (``train_population``): 'autodiff' reproduces bit for bit networks stored before the
+    written-out BPTT became the default (their metadata has no 'gradients' entry).
+    Returns a table of (task, group_id, status).
     """
+    from .training import GRADIENTS
+
+    if gradients not in GRADIENTS:
+        raise ValueError(f"gradients={gradients!r} is not one of {GRADIENTS!r}")
     n_local = _local_workers(scheduler)
     profile = get_profile(profile)
     tasks = [tasks] if isinstance(tasks, str) else list(tasks)
@@ -214,12 +223,14 @@ def run_sweep(profile: str | Profile = "book", tasks: Sequence[str] | str = tupl
         n_local = min(n_local, len(todo))
         if n_local >= 2:
             with local_cluster(n_local) as client:
-                return run_sweep(profile, tasks, root=root, scheduler=client, progress=progress, command=command)
+                return run_sweep(profile, tasks, root=root, scheduler=client, progress=progress, command=command,
+                                 gradients=gradients)
         scheduler = None
     if scheduler is None:
         for k, (t, gid, rows) in enumerate(tqdm(todo, desc=f"{profile.name} sweep (groups)",
                                                 disable=not progress or not todo)):
-            _write_group(train_group(profile, t, gid, rows, root=root, progress=progress), profile, root)
+            _write_group(train_group(profile, t, gid, rows, root=root, progress=progress, gradients=gradients),
+                         profile, root)
             status.append({"task": t, "group_id": gid, "status": "trained"})
             if kill_after and k + 1 == kill_after:
                 os.kill(os.getpid(), signal.SIGKILL)
@@ -228,8 +239,8 @@ def run_sweep(profile: str | Profile = "book", tasks: Sequence[str] | str = tupl
 
         client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
         try:
-            futures = {client.submit(train_group, profile, t, gid, rows, None, False, key=f"train-{profile.name}-{gid}",
-                                     pure=False): (t, gid) for t, gid, rows in todo}
+            futures = {client.submit(train_group, profile, t, gid, rows, None, False, gradients,
+                                     key=f"train-{profile.name}-{gid}", pure=False): (t, gid) for t, gid, rows in todo}
             for fut in tqdm(as_completed(futures), total=len(futures), desc=f"{profile.name} sweep on Dask",
                             disable=not progress or not todo):
                 t, gid = futures[fut]

@@ -29,6 +29,11 @@ class OptimiseResult:
 
 _COMPILED: dict = {}
 
+#: Compile the Adam chunk with XLA (fused element-wise updates; measured by
+#: ``benchmarks/fixed_points.py`` against ``JIT = False``, the graph-mode chunk).  XLA
+#: compiles once per shape, so the working set is then compacted to power-of-two sizes.
+JIT = True
+
 
 def _hyper(config: FixedPointConfig) -> tuple:
     return (config.lr_grow, config.lr_shrink, config.lr_min, config.lr_max, config.clip_norm, config.beta1,
@@ -37,12 +42,12 @@ def _hyper(config: FixedPointConfig) -> tuple:
 
 def _compiled(step_fn: Callable, config: FixedPointConfig):
     """One tf.function per (step function, optimiser constants), reused across calls."""
-    key = (step_fn, _hyper(config))
+    key = (step_fn, _hyper(config), JIT)
     if key in _COMPILED:
         return _COMPILED[key]
     grow, shrink, lr_min, lr_max, clip, b1, b2, eps, tol_q, tol_dq = _hyper(config)
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(jit_compile=JIT, reduce_retracing=not JIT)
     def chunk(h, m, v, lr, q_prev, active, n_iter, t, n_steps, x, args):
         for _ in tf.range(n_steps):
             if not tf.reduce_any(active):
@@ -84,14 +89,18 @@ def _speed(step_fn, h, x, args) -> np.ndarray:
     return (0.5 * tf.reduce_sum(tf.square(r), axis=-1)).numpy().astype(np.float64)
 
 
-def _compact(mask_pk: np.ndarray, minimum: int = 1) -> tuple[np.ndarray, np.ndarray]:
+def _compact(mask_pk: np.ndarray, minimum: int = 1, bucket: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Indices (P, K') of each network's True entries first, K' = max count; and validity.
 
     Networks with fewer True entries are padded with some of their other indices
-    (``valid`` False there), so a (P, K') working set holds every True entry.
+    (``valid`` False there), so a (P, K') working set holds every True entry.  With
+    ``bucket``, K' is rounded up to a power of two (at most K), so a compiled step sees
+    few distinct shapes.
     """
     mask = np.asarray(mask_pk, bool)
     k_new = int(min(mask.shape[1], max(mask.sum(axis=1).max(initial=0), minimum)))
+    if bucket:
+        k_new = int(min(mask.shape[1], 1 << max(0, (k_new - 1).bit_length())))
     order = np.argsort(~mask, axis=1, kind="stable")[:, :k_new]
     return order, np.take_along_axis(mask, order, axis=1)
 
@@ -152,7 +161,7 @@ def minimize_q(step_fn: Callable, h0_pks, x_pkm, config: FixedPointConfig = Fixe
         for k, w in zip(names, work):
             _scatter(full[k], idx, valid, w.numpy())
 
-    idx, valid = _compact(full["active"])
+    idx, valid = _compact(full["active"], bucket=JIT)
     work, xw = load(idx, valid)
     done = 0
     bar = tqdm(total=config.max_iters, desc=desc, disable=not progress, leave=False, mininterval=1.0)
@@ -168,7 +177,7 @@ def minimize_q(step_fn: Callable, h0_pks, x_pkm, config: FixedPointConfig = Fixe
             break
         if moving.sum(axis=1).max() <= idx.shape[1] // 2:  # compact the working set
             store(work, idx, valid)
-            idx, valid = _compact(full["active"])
+            idx, valid = _compact(full["active"], bucket=JIT)
             work, xw = load(idx, valid)
     bar.close()
     store(work, idx, valid)
@@ -196,6 +205,24 @@ def residual_and_jacobian(step_fn: Callable, jacobian_fn: Callable | None):
             jac = jacobian_fn
         _HELPERS[key] = (residual, jac)
     return _HELPERS[key]
+
+
+#: float64 Jacobian entries (networks x points x S x S) of one polish solve; more go in chunks.
+POLISH_ENTRIES = 1 << 24
+
+
+def _lm_step(jac_fn, hw, xw, rw, muw, args) -> np.ndarray:
+    """delta = -(A^T A + mu I)^{-1} A^T r with A = J_h - I, for (P, K) points."""
+    s = hw.shape[-1]
+    # batched float64 linear algebra in TF (numpy's threaded BLAS stalls on busy cores)
+    jh = tf.cast(jac_fn(tf.constant(hw, tf.float32), tf.constant(xw), *args)[0], tf.float64)
+    a = jh - tf.eye(s, dtype=tf.float64)
+    lhs = tf.linalg.matmul(a, a, transpose_a=True) + tf.constant(muw)[..., None, None] * tf.eye(s, dtype=tf.float64)
+    rhs = -tf.linalg.matmul(a, tf.constant(rw)[..., None], transpose_a=True)
+    try:
+        return tf.linalg.solve(lhs, rhs)[..., 0].numpy()
+    except tf.errors.InvalidArgumentError:  # a singular system: fall back to a pseudo-inverse
+        return tf.linalg.matmul(tf.linalg.pinv(lhs), rhs)[..., 0].numpy()
 
 
 def polish(step_fn: Callable, jacobian_fn: Callable, h_pks, x_pkm, config: FixedPointConfig = FixedPointConfig(),
@@ -244,15 +271,11 @@ def polish(step_fn: Callable, jacobian_fn: Callable, h_pks, x_pkm, config: Fixed
             break
         idx, valid = _compact(todo)
         hw, xw, rw, qw, muw = (_gather(a, idx) for a in (h, x, r, q, mu))
-        # batched float64 linear algebra in TF (numpy's threaded BLAS stalls on busy cores)
-        jh = tf.cast(jac_fn(tf.constant(hw, tf.float32), tf.constant(xw), *args)[0], tf.float64)
-        a = jh - tf.eye(s, dtype=tf.float64)
-        lhs = tf.linalg.matmul(a, a, transpose_a=True) + tf.constant(muw)[..., None, None] * tf.eye(s, dtype=tf.float64)
-        rhs = -tf.linalg.matmul(a, tf.constant(rw)[..., None], transpose_a=True)
-        try:
-            delta = tf.linalg.solve(lhs, rhs)[..., 0].numpy()
-        except tf.errors.InvalidArgumentError:  # a singular system: fall back to a pseudo-inverse
-            delta = tf.linalg.matmul(tf.linalg.pinv(lhs), rhs)[..., 0].numpy()
+        delta = np.empty_like(hw)
+        step_k = max(1, POLISH_ENTRIES // (hw.shape[0] * s * s))  # in chunks of points (memory)
+        for i in range(0, hw.shape[1], step_k):
+            part = slice(i, i + step_k)
+            delta[:, part] = _lm_step(jac_fn, hw[:, part], xw[:, part], rw[:, part], muw[:, part], args)
         h_try = hw + delta
         r_try = residual(h_try, xw)
         q_try = 0.5 * np.sum(r_try**2, axis=-1)
