@@ -32,13 +32,6 @@ from . import cells
 __all__ = ["loss_and_grads"]
 
 
-def _dphi(activation: str, y):
-    """Derivative of phi at the point where phi took the value y."""
-    if activation == "relu":
-        return tf.cast(y > 0, y.dtype)
-    return 1.0 - tf.square(y)
-
-
 def _dsig(y):
     return y * (1.0 - y)
 
@@ -87,7 +80,7 @@ def _forward_backward(spec: cells.CellSpec, params, u_tpbk, inj_fn):
         def bwd(carry, el):
             dh, _ = carry
             g_in, h = el
-            da = (g_in + dh) * _dphi(act, h)
+            da = (g_in + dh) * cells.dphi(act, h)
             return _mm_t(da, W), da
 
         _, DA = tf.scan(bwd, (inj, H), initializer=(zeros_n, zeros_n), reverse=True)
@@ -109,7 +102,7 @@ def _forward_backward(spec: cells.CellSpec, params, u_tpbk, inj_fn):
             dh, _ = carry
             g_in, g, cand, hp = el
             gr = g_in + dh
-            dz = tf.concat([gr * (hp - cand) * _dsig(g), gr * (1.0 - g) * _dphi(act, cand)], axis=-1)
+            dz = tf.concat([gr * (hp - cand) * _dsig(g), gr * (1.0 - g) * cells.dphi(act, cand)], axis=-1)
             return gr * g + _mm_t(dz, W), dz
 
         zeros_2n = tf.concat([zeros_n, zeros_n], axis=-1)
@@ -135,7 +128,7 @@ def _forward_backward(spec: cells.CellSpec, params, u_tpbk, inj_fn):
             dh, _ = carry
             g_in, r, upd, cand, hp = el
             gr = g_in + dh
-            da = gr * (1.0 - upd) * _dphi(act, cand)
+            da = gr * (1.0 - upd) * cells.dphi(act, cand)
             drh = _mm_t(da, Wc)
             dz = tf.concat([drh * hp * _dsig(r), gr * (hp - cand) * _dsig(upd)], axis=-1)
             return gr * upd + drh * r + _mm_t(dz, W), tf.concat([dz, da], axis=-1)
@@ -165,9 +158,9 @@ def _forward_backward(spec: cells.CellSpec, params, u_tpbk, inj_fn):
         dh, dc, _ = carry
         g_in, cp, i, f, o, g, pc = el
         gh = g_in + dh
-        dcn = dc + gh * o * _dphi(act, pc)
+        dcn = dc + gh * o * cells.dphi(act, pc)
         dz = tf.concat([dcn * g * _dsig(i), dcn * cp * _dsig(f), gh * pc * _dsig(o),
-                        dcn * i * _dphi(act, g)], axis=-1)
+                        dcn * i * cells.dphi(act, g)], axis=-1)
         return _mm_t(dz, W), dcn * f, dz
 
     zeros_4n = tf.concat([zeros_n] * 4, axis=-1)

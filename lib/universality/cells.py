@@ -74,6 +74,7 @@ __all__ = [
     "run",
     "readout",
     "tiled_jacobians",
+    "dphi",
     "jacobians",
     "functions",
     "regularised_names",
@@ -321,6 +322,17 @@ def run(spec: CellSpec, params, x_pbtm, h0_pbs=None):
 JACOBIAN_ROWS = 1 << 16
 
 
+def _in_point_chunks(fn, h, x, entries_per_point: int, limit: int):
+    """``fn(h, x)`` on (P, K, .) inputs, in chunks of points when P*K*entries_per_point
+    exceeds ``limit`` (memory); None when no chunking is needed or shapes are unknown."""
+    p_static, k_static = h.shape[0], h.shape[1]
+    if p_static is None or k_static is None or p_static * k_static * entries_per_point <= limit:
+        return None
+    step_k = max(1, limit // (p_static * entries_per_point))
+    parts = [fn(h[:, i: i + step_k], x[:, i: i + step_k]) for i in range(0, k_static, step_k)]
+    return tf.concat([a for a, _ in parts], axis=1), tf.concat([b for _, b in parts], axis=1)
+
+
 def tiled_jacobians(step_fn, h, x, *args):
     """Jacobians of any batched step ``F(h (P,K,S), x (P,K,M), *args) -> (P,K,S)``.
 
@@ -334,14 +346,11 @@ def tiled_jacobians(step_fn, h, x, *args):
     h = tf.convert_to_tensor(h, dtype=tf.float32)
     x = tf.convert_to_tensor(x, dtype=tf.float32)
     s = h.shape[-1]
-    p_static, k_static = h.shape[0], h.shape[1]
-    if p_static is not None and k_static is not None and p_static * k_static * s > JACOBIAN_ROWS:
-        # in chunks of points: the tiled pass holds P*K*S rows of every intermediate (a
-        # 64-unit LSTM's 350 CDI points x 8 networks: several GB in one pass)
-        step_k = max(1, JACOBIAN_ROWS // (p_static * s))
-        parts = [tiled_jacobians(step_fn, h[:, i: i + step_k], x[:, i: i + step_k], *args)
-                 for i in range(0, k_static, step_k)]
-        return tf.concat([a for a, _ in parts], axis=1), tf.concat([b for _, b in parts], axis=1)
+    # in chunks of points: the tiled pass holds P*K*S rows of every intermediate (a 64-unit
+    # LSTM's 350 CDI points x 8 networks: several GB in one pass)
+    chunked = _in_point_chunks(lambda hh, xx: tiled_jacobians(step_fn, hh, xx, *args), h, x, s, JACOBIAN_ROWS)
+    if chunked is not None:
+        return chunked
     n_pop, k = tf.shape(h)[0], tf.shape(h)[1]
     h_rep = tf.repeat(h, s, axis=1)  # (P, K*S, S): copy i of point k at row k*S + i
     x_rep = tf.repeat(x, s, axis=1)
@@ -367,13 +376,9 @@ def _cols(a_pkj, w_pij):
     return tf.einsum("pkj,pij->pkji", a_pkj, w_pij)
 
 
-def _dphi(activation: str, y):
+def dphi(activation: str, y):
     """phi' at the point where phi took the value y (as TensorFlow's own gradients)."""
     return tf.cast(y > 0, y.dtype) if activation == "relu" else 1.0 - tf.square(y)
-
-
-def _diag(v_pkn):
-    return tf.linalg.diag(v_pkn)
 
 
 def jacobians(spec: CellSpec, params, h, x):
@@ -395,35 +400,34 @@ def jacobians(spec: CellSpec, params, h, x):
     """
     h = tf.convert_to_tensor(h, tf.float32)
     x = tf.convert_to_tensor(x, tf.float32)
-    p_static, k_static, s = h.shape[0], h.shape[1], h.shape[-1]
-    if p_static is not None and k_static is not None and p_static * k_static * s * s > JACOBIAN_ENTRIES:
-        step_k = max(1, JACOBIAN_ENTRIES // (p_static * s * s))  # in chunks of points (memory)
-        parts = [jacobians(spec, params, h[:, i: i + step_k], x[:, i: i + step_k]) for i in range(0, k_static, step_k)]
-        return tf.concat([a for a, _ in parts], axis=1), tf.concat([b for _, b in parts], axis=1)
+    s = h.shape[-1]
+    chunked = _in_point_chunks(lambda hh, xx: jacobians(spec, params, hh, xx), h, x, s * s, JACOBIAN_ENTRIES)
+    if chunked is not None:
+        return chunked
     n, act, arch = spec.units, spec.activation, spec.arch
     phi = _phi(act)
     Wx, Wh = params["W_x"], params["W_h"]
     u = input_projection(spec, params, x)
     if arch == "vanilla":
-        d = _dphi(act, phi(u + _matmul(h, Wh)))
+        d = dphi(act, phi(u + _matmul(h, Wh)))
         return _cols(d, Wh), _cols(d, Wx)
     if arch == "ugrnn":
         z = u + _matmul(h, Wh)
         g, c = tf.sigmoid(z[..., :n]), phi(z[..., n:])
-        a1, a2 = (h - c) * g * (1.0 - g), (1.0 - g) * _dphi(act, c)
-        j_h = _diag(g) + _cols(a1, Wh[..., :n]) + _cols(a2, Wh[..., n:])
+        a1, a2 = (h - c) * g * (1.0 - g), (1.0 - g) * dphi(act, c)
+        j_h = tf.linalg.diag(g) + _cols(a1, Wh[..., :n]) + _cols(a2, Wh[..., n:])
         return j_h, _cols(a1, Wx[..., :n]) + _cols(a2, Wx[..., n:])
     if arch == "gru":
         Wc = params["W_hc"]
         z = u[..., : 2 * n] + _matmul(h, Wh)
         r, upd = tf.sigmoid(z[..., :n]), tf.sigmoid(z[..., n:])
         c = phi(u[..., 2 * n:] + _matmul(r * h, Wc))
-        b1, b2 = (h - c) * upd * (1.0 - upd), (1.0 - upd) * _dphi(act, c)
+        b1, b2 = (h - c) * upd * (1.0 - upd), (1.0 - upd) * dphi(act, c)
         sr = h * r * (1.0 - r)  # d(r_m h_m)/dz_m through the reset gate
         # d a_j / d h_i = r_i Wc[i, j] + sum_m Wh_r[i, m] sr_m Wc[m, j]  (a: candidate pre-activation)
         da_dh = r[..., :, None] * Wc[:, None] + tf.matmul(Wh[:, None, :, :n] * sr[:, :, None, :], Wc[:, None])
         da_dx = Wx[:, None, :, 2 * n:] + tf.matmul(Wx[:, None, :, :n] * sr[:, :, None, :], Wc[:, None])
-        j_h = _diag(upd) + _cols(b1, Wh[..., n:]) + b2[..., :, None] * tf.linalg.matrix_transpose(da_dh)
+        j_h = tf.linalg.diag(upd) + _cols(b1, Wh[..., n:]) + b2[..., :, None] * tf.linalg.matrix_transpose(da_dh)
         j_x = _cols(b1, Wx[..., n: 2 * n]) + b2[..., :, None] * tf.linalg.matrix_transpose(da_dx)
         return j_h, j_x
     # lstm, state [h; c], gates i, f, o, g
@@ -433,15 +437,15 @@ def jacobians(spec: CellSpec, params, h, x):
     g = phi(z[..., 3 * n:])
     c_new = f * cc + i * g
     pc = phi(c_new)
-    ai, af, ao, ag = g * i * (1.0 - i), cc * f * (1.0 - f), pc * o * (1.0 - o), i * _dphi(act, g)
-    k_o = o * _dphi(act, pc)  # dh'/dc'
+    ai, af, ao, ag = g * i * (1.0 - i), cc * f * (1.0 - f), pc * o * (1.0 - o), i * dphi(act, g)
+    k_o = o * dphi(act, pc)  # dh'/dc'
 
     def through(W):  # (dc'/d., dh'/d.) for a (P, ., 4N) weight
         dc = _cols(ai, W[..., :n]) + _cols(af, W[..., n: 2 * n]) + _cols(ag, W[..., 3 * n:])
         return dc, _cols(ao, W[..., 2 * n: 3 * n]) + k_o[..., :, None] * dc
 
     dc_dh, dh_dh = through(Wh)
-    dc_dc, dh_dc = _diag(f), _diag(k_o * f)
+    dc_dc, dh_dc = tf.linalg.diag(f), tf.linalg.diag(k_o * f)
     j_h = tf.concat([tf.concat([dh_dh, dh_dc], axis=-1), tf.concat([dc_dh, dc_dc], axis=-1)], axis=-2)
     dc_dx, dh_dx = through(Wx)
     return j_h, tf.concat([dh_dx, dc_dx], axis=-2)

@@ -370,8 +370,6 @@ def train_population(
     if set(initial_params) != set(shapes) or any(
             np.shape(initial_params[k]) != (n_pop,) + shapes[k] for k in shapes):
         raise ValueError(f"initial_params must hold {sorted(shapes)} with a leading axis of {n_pop} networks")
-    if gradients not in GRADIENTS:
-        raise ValueError(f"gradients={gradients!r} is not one of {GRADIENTS!r}")
     trainer = _Trainer(spec, initial_params, l2, hparams, config, gradients=gradients)
     n_log = config.iterations // config.log_every
     curve = np.full((n_pop, n_log), np.nan)
