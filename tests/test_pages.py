@@ -60,14 +60,17 @@ def test_page_checks_name_the_page_parameter(call, message):
 def test_page_profile_renames_the_store_for_other_sizes_l2_and_task_constants():
     book = pages.page_profile("book", "flipflop")
     assert book.name == "book"
-    assert pages.page_profile("book", "flipflop", units=[128]).name == "book-units128"
-    assert pages.page_profile("book", "flipflop", l2=[1e-3]).name == "book-l2_0.001"
+    assert pages.page_profile("book", "flipflop", units=[256]).name == "book-units256"
+    assert pages.page_profile("book", "flipflop", l2=[1e-2]).name == "book-l2_0.01"
+    big = pages.page_profile("book", "flipflop", units=[128])  # a size of the grid: selects its block
+    assert big.name == "book" and big.all_units == (128,) and big.n_search == book.n_search
+    assert pages.grid_summary(big).startswith("units 128, L2 0.0001, 4 seed(s)")
     assert pages.page_profile("book", "flipflop", {"n_bits": 2, "p_flip": 0.1}).name == "book-n_bits2-p_flip0.1"
     assert pages.page_profile("book", "flipflop", units=list(book.units)).name == "book"  # unchanged: no rename
     sub = pages.page_profile("book", "flipflop", archs=["gru"], n_seeds=1)
     assert sub.name == "book" and sub.archs == ("gru",) and sub.n_seeds == 1
     one_l2 = pages.page_profile("book", "flipflop", l2=[book.l2[-1]])  # a subset of the stored values
-    assert one_l2.name == "book" and one_l2.l2 == (book.l2[-1],) and one_l2.n_search == book.n_search
+    assert one_l2.name == "book" and one_l2.all_l2 == (book.l2[-1],) and one_l2.n_search == book.n_search
     rerun = pages.page_profile("book", "flipflop", {"n_bits": 2})  # a new store: no per-group searches
     assert book.n_search and not rerun.n_search
 

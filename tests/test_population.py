@@ -85,6 +85,36 @@ def test_rerun_keeps_stored_networks(smoke_store):
     assert before == {p: p.stat().st_mtime_ns for p in store.list_networks(root, "smoke", "cdi")}
 
 
+def test_grid_blocks_add_networks_once():
+    """A profile's extra blocks add (units, L2) combinations to its grid; a network in two
+    blocks is one row; restricting selects sizes and L2 values of the grid."""
+    from universality.profiles import GridBlock
+
+    prof = SMOKE.with_(archs=("gru",), activations=("tanh",), units=(16,), l2=(1e-5, 1e-4), n_seeds=2,
+                       extra_blocks=(GridBlock((32,), (1e-4,), 3), GridBlock((16,), (1e-4,), 1)))
+    g = grid(prof, "cdi")
+    assert len(g) == 4 + 3 and g.network_id.is_unique
+    assert sorted(g[g.units == 32].seed) == [0, 1, 2] and set(g[g.units == 32].l2) == {1e-4}
+    assert prof.all_units == (16, 32) and prof.all_l2 == (1e-5, 1e-4)
+    big = prof.restrict(units=[32])
+    assert list(grid(big, "cdi").network_id) == list(g[g.units == 32].network_id)
+    one = prof.restrict(l2=[1e-4], n_seeds=1)
+    assert sorted(grid(one, "cdi").units) == [16, 32]
+    with pytest.raises(ValueError, match="units=\\[64\\] is not a subset"):
+        prof.restrict(units=[64])
+    with pytest.raises(ValueError, match="not a GridBlock"):
+        SMOKE.with_(extra_blocks=((32,),))
+    with pytest.raises(ValueError, match="n_seeds=0"):
+        GridBlock((32,), (1e-4,), 0)
+
+
+def test_book_profile_spans_two_sizes_and_three_l2_values():
+    book = get_profile("book")
+    for task in ("flipflop", "sine", "cdi"):
+        g = grid(book, task)
+        assert len(g) >= 128 and set(g.units) == {64, 128} and len(set(g.l2)) >= 3
+
+
 def test_changed_profile_retrains(tmp_path):
     prof = SMOKE.with_(archs=("vanilla",), activations=("tanh",))
     run_sweep(prof, ["cdi"], root=tmp_path, progress=False)
@@ -222,8 +252,8 @@ def test_per_group_search_competes_with_the_profile_setting(tmp_path):
 @pytest.mark.parametrize("gradients", ["autodiff", "analytic"])
 def test_committed_smoke_networks_are_trained_again(gradients, tmp_path):
     """The same seeds give the same networks: the smoke flip-flop networks committed in
-    data/ (trained with GradientTape, before the written-out BPTT) come out bit for bit
-    with gradients='autodiff', and to float32 round-off with the default step."""
+    data/ (trained with GradientTape, before the written-out BPTT) come out again with
+    gradients='autodiff' and with the default step, to float32 round-off."""
     ref = store.list_networks(store.DEFAULT_ROOT, "smoke", "flipflop")
     if not ref:
         pytest.skip("no committed smoke networks")
@@ -233,7 +263,9 @@ def test_committed_smoke_networks_are_trained_again(gradients, tmp_path):
         b_params, b_meta, _, _ = store.load_network(store.network_path(tmp_path, "smoke", "flipflop", path.stem))
         assert b_meta["gradients"] == gradients
         for k in a:
-            if gradients == "autodiff":
-                np.testing.assert_array_equal(a[k], b_params[k], err_msg=f"{path.stem}:{k}")
-            else:
-                np.testing.assert_allclose(a[k], b_params[k], rtol=0, atol=1e-5, err_msg=f"{path.stem}:{k}")
+            # Not bit for bit: the committed weights were trained on another CPU, whose float32
+            # kernels may round differently (measured 3e-8 with autodiff on a CPU of the same
+            # kind).  30 Adam iterations grow round-off to ~1e-6 at most in these 16-unit
+            # networks; 1e-5 absolute (weights are O(0.1-1)) is that with a margin, and far
+            # below what another seed or another setting changes (O(0.1)).
+            np.testing.assert_allclose(a[k], b_params[k], rtol=0, atol=1e-5, err_msg=f"{path.stem}:{k}")

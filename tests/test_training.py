@@ -157,15 +157,68 @@ def test_curriculum_trains_on_prefixes(monkeypatch):
     seen = []
     original = training._Trainer.step
 
-    def spy(self, x, y, it):
-        seen.append(x.shape[2])
-        return original(self, x, y, it)
+    def spy(self, x, y, it, n_valid=None):
+        seen.append((x.shape[2], n_valid))
+        return original(self, x, y, it, n_valid)
 
     monkeypatch.setattr(training._Trainer, "step", spy)
     cfg = training.TrainConfig(iterations=10, batch_size=4, log_every=5, valid_size=8, curriculum=0.5,
                                curriculum_start=10)
     res = training.train_population(TASK, spec_for(TASK), [0], 0.0, HP, cfg, progress=False)
-    assert seen[0] == 10 and seen[-1] == TASK.n_steps and np.isfinite(res.valid_loss).all()
+    assert seen[0] == (10, 10) and seen[-1] == (TASK.n_steps, TASK.n_steps) and np.isfinite(res.valid_loss).all()
+    seen.clear()
+    training.train_population(TASK, spec_for(TASK), [0], 0.0, HP, cfg, progress=False, gradients="autodiff")
+    assert seen[0] == (10, None) and seen[-1] == (TASK.n_steps, None)  # the reference trains on cut trials
+
+
+def test_bucket_lengths():
+    assert [training.bucket_length(t, 500) for t in (20, 120, 130, 250, 260, 490, 500)] == \
+        [130, 130, 130, 250, 380, 500, 500]
+    assert [training.bucket_length(t, 100) for t in (10, 30, 31, 99)] == [30, 30, 50, 100]
+    assert all(training.bucket_length(t, 60) >= t for t in range(1, 61))
+    with pytest.raises(ValueError, match="t_len=0"):
+        training.bucket_length(0, 100)
+
+
+@pytest.mark.parametrize("arch", cells.ARCHS)
+@pytest.mark.parametrize("act", cells.ACTIVATIONS)
+def test_padded_trials_give_the_cut_trials_loss_and_gradients(arch, act):
+    """A trial cut to n steps, or padded past n with masked steps: the same loss and
+    gradients (to round-off), and finite even where an autonomous relu state would grow."""
+    import tensorflow as tf
+
+    from universality import bptt
+
+    rng = np.random.default_rng(3)
+    spec = spec_for(TASK, arch, act, units=8)
+    params = cells.init_params(spec, [0, 1])
+    params = {k: tf.constant(v * (3.0 if k == "W_h" else 1.0)) for k, v in params.items()}  # unstable padding
+    x, y = training._population_batch(TASK, [0, 1], 0, 4)
+    n = 13
+    cut = bptt.loss_and_grads(spec, params, x[:, :, :n], y[:, :, :n], [1e-4, 1e-3])
+    xp, yp = x.copy(), y.copy()
+    xp[:, :, n:], yp[:, :, n:] = rng.standard_normal(xp[:, :, n:].shape), 7.0  # padding content must not matter
+    padded = bptt.loss_and_grads(spec, params, xp, yp, [1e-4, 1e-3], n_valid=tf.constant(n))
+    np.testing.assert_allclose(padded[0].numpy(), cut[0].numpy(), rtol=1e-6)
+    for k in cut[2]:
+        a, b = cut[2][k].numpy(), padded[2][k].numpy()
+        assert np.isfinite(b).all(), k
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6 * np.abs(a).max(), err_msg=k)
+
+
+def test_curriculum_compiles_one_program_per_bucket():
+    """The sine curriculum's 49 trial lengths would compile 49 programs; padded to buckets
+    the step compiles at most CURRICULUM_BUCKETS, and trains as the cut trials do."""
+    task = make_task("sine", n_steps=100)
+    spec = spec_for(task, "gru")
+    cfg = training.TrainConfig(iterations=30, batch_size=4, log_every=5, valid_size=8, optimizer="adam",
+                               curriculum=0.5, curriculum_start=10)
+    lengths = {cfg.trial_length(i, task.n_steps) for i in range(cfg.iterations)}
+    assert len(lengths) > training.CURRICULUM_BUCKETS
+    a = training.train_population(task, spec, [0, 1], 1e-4, HP, cfg, progress=False)
+    assert 1 <= a.extra["programs"] <= training.CURRICULUM_BUCKETS
+    b = training.train_population(task, spec, [0, 1], 1e-4, HP, cfg, progress=False, gradients="autodiff")
+    np.testing.assert_allclose(a.loss_curve, b.loss_curve, rtol=1e-4)
 
 
 @pytest.mark.parametrize("arch", cells.ARCHS)

@@ -56,12 +56,25 @@ def _shift(h_tpbs):
     return tf.concat([tf.zeros_like(h_tpbs[:1]), h_tpbs[:-1]], axis=0)
 
 
-def _forward_backward(spec: cells.CellSpec, params, u_tpbk, inj_fn):
+def _forward_backward(spec: cells.CellSpec, params, u_tpbk, inj_fn, m_t111=None):
     """Run the cell forward over T steps, then backward with the readout's gradient.
 
     ``inj_fn(h_tpbn)`` returns (readout values (T,P,B,O), dL/dh_t injected by the
     readout (T,P,B,N)).  Returns (h_tpbn, yhat, du_tpbk, recurrent weight grads dict).
+    ``m_t111``: optional (T, 1, 1, 1) 1/0 mask of the steps that count; the state of a
+    masked (padding) step is set to 0, so padding after the last real step stays finite
+    (a relu network's autonomous state may grow without bound) and, since nothing is
+    injected there, contributes exactly 0 to every gradient.
     """
+    if m_t111 is None:
+        return _run(spec, params, u_tpbk, inj_fn, u_tpbk, lambda m, v: v)
+    return _run(spec, params, u_tpbk, inj_fn, (u_tpbk, m_t111), lambda m, v: m * v)
+
+
+def _run(spec, params, u_tpbk, inj_fn, elems, keep):
+    """The forward and backward passes; ``elems`` are the forward scan's elements (the
+    inputs, or (inputs, mask)) and ``keep(m, state)`` applies the mask to a new state."""
+    split = (lambda el: el) if isinstance(elems, tuple) else (lambda el: (el, None))
     n = spec.units
     arch = spec.arch
     act = spec.activation
@@ -71,10 +84,11 @@ def _forward_backward(spec: cells.CellSpec, params, u_tpbk, inj_fn):
     W = params["W_h"]
 
     if arch == "vanilla":
-        def fwd(h, u):
-            return phi(u + _mm(h, W))
+        def fwd(h, el):
+            u, m = split(el)
+            return keep(m, phi(u + _mm(h, W)))
 
-        H = tf.scan(fwd, u_tpbk, initializer=zeros_n)
+        H = tf.scan(fwd, elems, initializer=zeros_n)
         yhat, inj = inj_fn(H)
 
         def bwd(carry, el):
@@ -87,14 +101,15 @@ def _forward_backward(spec: cells.CellSpec, params, u_tpbk, inj_fn):
         return H, yhat, DA, {"W_h": _contract(_shift(H), DA)}
 
     if arch == "ugrnn":
-        def fwd(c, u):
+        def fwd(c, el):
+            u, m = split(el)
             h = c[0]
             z = u + _mm(h, W)
             g = tf.sigmoid(z[..., :n])
             cand = phi(z[..., n:])
-            return g * h + (1.0 - g) * cand, g, cand
+            return keep(m, g * h + (1.0 - g) * cand), g, cand
 
-        H, Gt, C = tf.scan(fwd, u_tpbk, initializer=(zeros_n, zeros_n, zeros_n))
+        H, Gt, C = tf.scan(fwd, elems, initializer=(zeros_n, zeros_n, zeros_n))
         yhat, inj = inj_fn(H)
         Hp = _shift(H)
 
@@ -112,15 +127,16 @@ def _forward_backward(spec: cells.CellSpec, params, u_tpbk, inj_fn):
     if arch == "gru":
         Wc = params["W_hc"]
 
-        def fwd(c, u):
+        def fwd(c, el):
+            u, m = split(el)
             h = c[0]
             z = u[..., : 2 * n] + _mm(h, W)
             r = tf.sigmoid(z[..., :n])
             upd = tf.sigmoid(z[..., n:])
             cand = phi(u[..., 2 * n:] + _mm(r * h, Wc))
-            return upd * h + (1.0 - upd) * cand, r, upd, cand
+            return keep(m, upd * h + (1.0 - upd) * cand), r, upd, cand
 
-        H, R, U, C = tf.scan(fwd, u_tpbk, initializer=(zeros_n, zeros_n, zeros_n, zeros_n))
+        H, R, U, C = tf.scan(fwd, elems, initializer=(zeros_n, zeros_n, zeros_n, zeros_n))
         yhat, inj = inj_fn(H)
         Hp = _shift(H)
 
@@ -139,18 +155,19 @@ def _forward_backward(spec: cells.CellSpec, params, u_tpbk, inj_fn):
         return H, yhat, DU, grads
 
     # lstm: state [h; c]
-    def fwd(c, u):
+    def fwd(c, el):
+        u, m = split(el)
         h, cc = c[0], c[1]
         z = u + _mm(h, W)
         i = tf.sigmoid(z[..., :n])
         f = tf.sigmoid(z[..., n: 2 * n])
         o = tf.sigmoid(z[..., 2 * n: 3 * n])
         g = phi(z[..., 3 * n:])
-        c_new = f * cc + i * g
+        c_new = keep(m, f * cc + i * g)
         pc = phi(c_new)
-        return o * pc, c_new, i, f, o, g, pc
+        return keep(m, o * pc), c_new, i, f, o, g, pc
 
-    H, Cs, I, F, O, Gg, PC = tf.scan(fwd, u_tpbk, initializer=(zeros_n,) * 7)
+    H, Cs, I, F, O, Gg, PC = tf.scan(fwd, elems, initializer=(zeros_n,) * 7)
     yhat, inj = inj_fn(H)
     Cp = _shift(Cs)
 
@@ -168,7 +185,7 @@ def _forward_backward(spec: cells.CellSpec, params, u_tpbk, inj_fn):
     return H, yhat, DZ, {"W_h": _contract(_shift(H), DZ)}
 
 
-def loss_and_grads(spec: cells.CellSpec, params, x_pbtm, y_pbto, l2):
+def loss_and_grads(spec: cells.CellSpec, params, x_pbtm, y_pbto, l2, n_valid=None):
     """Mean squared error, L2-penalised loss and its gradients for P networks.
 
     Parameters
@@ -176,6 +193,11 @@ def loss_and_grads(spec: cells.CellSpec, params, x_pbtm, y_pbto, l2):
     params : dict of (P, ...) tensors or variables (``cells.param_shapes``)
     x_pbtm : (P, B, T, M) inputs; y_pbto : (P, B, T, O) targets; the initial state is 0
     l2 : (P,) L2 coefficients (the penalty is l2 * sum of squares of every weight matrix)
+    n_valid : optional scalar (a tensor, so that one compiled program serves every value):
+        only the first ``n_valid`` steps count, the rest is padding.  The loss and the
+        gradients are those of the trials cut to ``n_valid`` steps (to round-off: the
+        network is causal, and the padding's states are held at 0 and its errors masked),
+        so a curriculum of many trial lengths runs as a few padded lengths.
 
     Returns
     -------
@@ -189,16 +211,24 @@ def loss_and_grads(spec: cells.CellSpec, params, x_pbtm, y_pbto, l2):
     x_tpbm = tf.transpose(x_pbtm, [2, 0, 1, 3])
     W_out, b_out = params["W_out"], params["b_out"]
     shape = tf.shape(y_tpbo)
-    count = tf.cast(shape[0] * shape[2] * shape[3], tf.float32)  # T * B * O per network
+    if n_valid is None:
+        mask, n_t = None, shape[0]
+    else:
+        n_t = tf.cast(n_valid, tf.int32)
+        mask = tf.reshape(tf.cast(tf.range(shape[0]) < n_t, tf.float32), [-1, 1, 1, 1])
+    count = tf.cast(n_t * shape[2] * shape[3], tf.float32)  # T * B * O per network
     u = tf.einsum("tpbm,pmk->tpbk", x_tpbm, params["W_x"]) + params["b"][None, :, None, :]
+
+    def masked(e):
+        return e if mask is None else e * mask
 
     def inj_fn(H):
         yhat = tf.einsum("tpbn,pno->tpbo", H, W_out) + b_out[None, :, None, :]
-        dy = 2.0 * (yhat - y_tpbo) / count
+        dy = masked(2.0 * (yhat - y_tpbo) / count)
         return yhat, tf.einsum("tpbo,pno->tpbn", dy, W_out)
 
-    H, yhat, DU, grads = _forward_backward(spec, params, u, inj_fn)
-    err = yhat - y_tpbo
+    H, yhat, DU, grads = _forward_backward(spec, params, u, inj_fn, mask)
+    err = masked(yhat - y_tpbo)
     mse = tf.reduce_sum(tf.square(err), axis=[0, 2, 3]) / count
     dy = 2.0 * err / count
     grads["W_out"] = _contract(H, dy)

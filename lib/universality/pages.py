@@ -22,7 +22,7 @@ from .store import DEFAULT_ROOT
 from .tasks import TASKS
 
 __all__ = ["check_page_params", "check_fraction", "check_one_of", "check_subset", "check_int", "check_number",
-           "check_population_params", "page_profile", "population_for_page", "describe", "quality_summary", "quality_statement", "loss_table", "training_summary"]
+           "check_population_params", "page_profile", "grid_summary", "population_for_page", "describe", "quality_summary", "quality_statement", "loss_table", "training_summary"]
 
 
 def check_page_params(*, profile: str | None = None, task: str | None = None, tasks: Sequence[str] | None = None,
@@ -158,19 +158,27 @@ def page_profile(profile: str | Profile, task: str, task_params: Mapping | None 
     """
     prof = get_profile(profile)
     changes, renamed = {}, []
-    if n_seeds:
-        changes["n_seeds"] = int(n_seeds)
     if archs:
         changes["archs"] = tuple(archs)
     if activations:
         changes["activations"] = tuple(activations)
-    if units and tuple(int(u) for u in units) != tuple(prof.units):
-        changes["units"] = tuple(int(u) for u in units)
-        renamed.append("units" + "_".join(str(u) for u in changes["units"]))
-    if l2 and tuple(float(v) for v in l2) != tuple(prof.l2):
-        changes["l2"] = tuple(float(v) for v in l2)
-        if not set(changes["l2"]) <= {float(v) for v in prof.l2}:  # a subset of the stored values selects
-            renamed.append("l2_" + "_".join(f"{v:g}" for v in changes["l2"]))
+    want_units = tuple(int(u) for u in units) if units else None
+    want_l2 = tuple(float(v) for v in l2) if l2 else None
+    if (want_units is None or set(want_units) <= set(prof.all_units)) and \
+            (want_l2 is None or set(want_l2) <= set(prof.all_l2)):
+        # sizes and L2 values the grid has, and any seed count: part of the stored grid selects
+        if want_units or want_l2 or n_seeds:
+            prof = prof.restrict(units=want_units, l2=want_l2, n_seeds=n_seeds or None)
+    else:
+        # a size or an L2 value the grid does not have: a grid of its own, stored apart
+        new_units = want_units or prof.all_units
+        new_l2 = want_l2 or prof.all_l2
+        changes.update(units=new_units, l2=new_l2, extra_blocks=(),
+                       n_seeds=int(n_seeds) if n_seeds else max(b.n_seeds for b in prof.blocks()))
+        if want_units and set(want_units) - set(prof.all_units):
+            renamed.append("units" + "_".join(str(u) for u in want_units))
+        if want_l2 and set(want_l2) - set(prof.all_l2):
+            renamed.append("l2_" + "_".join(f"{v:g}" for v in want_l2))
     effective = prof.task(task)
     try:
         TASKS[task](**{**dict(prof.task_params.get(task, {})), **dict(task_params or {})})
@@ -239,7 +247,14 @@ def training_summary(profile: Profile, task: str) -> str:
                         f"{c.curriculum:.0%} of training")
         if diff:
             cur += f" ({key.split('/', 1)[1]}: " + ", ".join(diff) + ")"
-    l2 = ", ".join(f"{v:g}" for v in profile.l2)
-    units = ", ".join(str(u) for u in profile.units)
-    return (f"{cfg.iterations} iterations of {opt}, batch {cfg.batch_size}, {search}{cur}; "
-            f"units {units}, L2 {l2}, {profile.n_seeds} seed(s) per configuration")
+    return f"{cfg.iterations} iterations of {opt}, batch {cfg.batch_size}, {search}{cur}; " + grid_summary(profile)
+
+
+def grid_summary(profile: Profile) -> str:
+    """The grid in words: units, L2 values and seeds of each block."""
+    parts = []
+    for b in profile.blocks():
+        l2 = ", ".join(f"{v:g}" for v in b.l2)
+        units = ", ".join(str(u) for u in b.units)
+        parts.append(f"units {units}, L2 {l2}, {b.n_seeds} seed(s) per configuration")
+    return "; and ".join(parts)

@@ -18,7 +18,7 @@ from typing import Iterator, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from . import cells, quality, store
+from . import cells, quality, roundoff, store
 from .profiles import PROFILES, Profile, get_profile
 from .tasks import TASKS, Task
 from .training import evaluate, validation_batch
@@ -65,15 +65,19 @@ def grid(profile: str | Profile, task: str) -> pd.DataFrame:
     profile = get_profile(profile)
     if task not in TASKS:
         raise ValueError(f"task={task!r} is not one of {tuple(TASKS)!r}")
-    rows = []
+    rows, seen = [], set()
     for arch in profile.archs:
         for act in profile.activations:
-            for units in profile.units:
-                for l2 in profile.l2:
-                    for seed in range(profile.n_seeds):
-                        rows.append({"network_id": network_id(task, arch, act, units, l2, seed), "task": task,
-                                     "arch": arch, "activation": act, "units": int(units), "l2": float(l2),
-                                     "seed": int(seed)})
+            for block in profile.blocks():
+                for units in block.units:
+                    for l2 in block.l2:
+                        for seed in range(block.n_seeds):
+                            nid = network_id(task, arch, act, units, l2, seed)
+                            if nid in seen:
+                                continue
+                            seen.add(nid)
+                            rows.append({"network_id": nid, "task": task, "arch": arch, "activation": act,
+                                         "units": int(units), "l2": float(l2), "seed": int(seed)})
     return pd.DataFrame(rows)
 
 
@@ -217,7 +221,8 @@ def untrained_population(task: Task, archs: Sequence[str], activations: Sequence
             losses = evaluate(spec, stacked, batch.inputs_btm, batch.targets_bto)
             for k, s in enumerate(seeds):
                 nid = f"untrained-{task.name}-{arch}-{act}-n{int(units)}-s{s}"
-                params[nid] = {n: np.asarray(v)[k] for n, v in stacked.items()}
+                # perturbed like a loaded network when UNIVERSALITY_PERTURB is set (roundoff)
+                params[nid] = roundoff.perturb({n: np.asarray(v)[k] for n, v in stacked.items()}, nid)
                 curves[nid] = (np.zeros(0), np.zeros(0))
                 rows.append({"network_id": nid, "task": task.name, "arch": arch, "activation": act,
                              "units": int(units), "l2": 0.0, "seed": s, "valid_loss": float(losses[k]),

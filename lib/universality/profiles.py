@@ -17,7 +17,32 @@ from . import cells
 from .tasks import TASKS, Task, make_task
 from .training import HParams, TrainConfig
 
-__all__ = ["Profile", "PROFILES", "get_profile"]
+__all__ = ["GridBlock", "Profile", "PROFILES", "get_profile"]
+
+
+@dataclass(frozen=True)
+class GridBlock:
+    """One more block of a profile's grid: every arch x activation at these ``units``,
+    these ``l2`` values and seeds 0 .. ``n_seeds``-1 (a profile's grid is the union of its
+    own block and these, e.g. a second network size at one L2 value)."""
+
+    units: tuple[int, ...]
+    l2: tuple[float, ...]
+    n_seeds: int
+
+    def __post_init__(self):
+        object.__setattr__(self, "units", tuple(int(u) for u in self.units))
+        object.__setattr__(self, "l2", tuple(float(v) for v in self.l2))
+        if not self.units or not self.l2:
+            raise ValueError(f"GridBlock(units={self.units!r}, l2={self.l2!r}): units and l2 must each list a value")
+        for u in self.units:
+            if u < 1:
+                raise ValueError(f"units={u!r} must be a positive integer")
+        for v in self.l2:
+            if not (np.isfinite(v) and v >= 0):
+                raise ValueError(f"l2={v!r} must be finite and >= 0")
+        if isinstance(self.n_seeds, bool) or not isinstance(self.n_seeds, (int, np.integer)) or self.n_seeds < 1:
+            raise ValueError(f"n_seeds={self.n_seeds!r} must be a positive integer")
 
 
 @dataclass(frozen=True)
@@ -29,6 +54,8 @@ class Profile:
     name : profile name ('smoke', 'book', 'paper' or a user's)
     archs, activations, units, l2 : the grid axes
     n_seeds : networks per configuration (seeds 0 .. n_seeds-1)
+    extra_blocks : more blocks of the grid (:class:`GridBlock`: units x l2 x seeds), added to
+        the block ``units`` x ``l2`` x ``n_seeds`` (a network in two blocks is counted once)
     train : per-task :class:`TrainConfig`, keyed by task (``'flipflop'``), by task and
         architecture (``'flipflop/lstm'``) or by task, architecture and activation
         (``'flipflop/lstm/relu'``); the most specific entry wins
@@ -53,6 +80,7 @@ class Profile:
     units: tuple[int, ...] = (64,)
     l2: tuple[float, ...] = (1e-4,)
     n_seeds: int = 4
+    extra_blocks: tuple[GridBlock, ...] = ()
     train: Mapping[str, TrainConfig] = field(default_factory=dict)
     hparams: Mapping[str, HParams] = field(default_factory=dict)
     n_search: int | Mapping[str, int] = 0
@@ -78,6 +106,9 @@ class Profile:
                 raise ValueError(f"l2={v!r} must be finite and >= 0")
         if not isinstance(self.n_seeds, (int, np.integer)) or self.n_seeds < 1:
             raise ValueError(f"n_seeds={self.n_seeds!r} must be a positive integer")
+        for b in self.extra_blocks:
+            if not isinstance(b, GridBlock):
+                raise ValueError(f"extra_blocks entry {b!r} is not a GridBlock")
         counts = self.n_search.values() if isinstance(self.n_search, Mapping) else [self.n_search]
         for v in counts:
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
@@ -96,6 +127,41 @@ class Profile:
                     raise ValueError(f"{what} key {key!r}: arch={a!r} is not one of {cells.ARCHS!r}")
                 if f and f not in cells.ACTIVATIONS:
                     raise ValueError(f"{what} key {key!r}: activation={f!r} is not one of {cells.ACTIVATIONS!r}")
+
+    def blocks(self) -> tuple[GridBlock, ...]:
+        """The grid's blocks: the profile's own (``units`` x ``l2`` x ``n_seeds``) first."""
+        return (GridBlock(self.units, self.l2, self.n_seeds),) + tuple(self.extra_blocks)
+
+    @property
+    def all_units(self) -> tuple[int, ...]:
+        """Every network size of the grid, sorted."""
+        return tuple(sorted({u for b in self.blocks() for u in b.units}))
+
+    @property
+    def all_l2(self) -> tuple[float, ...]:
+        """Every L2 coefficient of the grid, sorted."""
+        return tuple(sorted({v for b in self.blocks() for v in b.l2}))
+
+    def restrict(self, units=None, l2=None, n_seeds: int | None = None) -> "Profile":
+        """The same profile on part of its grid: only these sizes and L2 values (each must be
+        in the grid), and ``n_seeds`` seeds in every block (more seeds than a block has train
+        the missing ones).  Blocks left empty are dropped."""
+        units = None if units is None else {int(u) for u in units}
+        l2 = None if l2 is None else {float(v) for v in l2}
+        for name, want, have in (("units", units, self.all_units), ("l2", l2, self.all_l2)):
+            if want is not None and not want <= set(have):
+                raise ValueError(f"{name}={sorted(want)!r} is not a subset of the profile's {list(have)!r}")
+        kept = []
+        for b in self.blocks():
+            bu = tuple(u for u in b.units if units is None or u in units)
+            bl = tuple(v for v in b.l2 if l2 is None or v in l2)
+            if bu and bl:
+                kept.append(GridBlock(bu, bl, int(n_seeds) if n_seeds else b.n_seeds))
+        if not kept:
+            raise ValueError(f"units={sorted(units or [])!r} with l2={sorted(l2 or [])!r} selects no block of "
+                             f"profile {self.name!r}")
+        first = kept[0]
+        return replace(self, units=first.units, l2=first.l2, n_seeds=first.n_seeds, extra_blocks=tuple(kept[1:]))
 
     def task(self, name: str) -> Task:
         return make_task(name, **dict(self.task_params.get(name, {})))
@@ -134,6 +200,7 @@ class Profile:
             "units": list(self.units),
             "l2": list(self.l2),
             "n_seeds": self.n_seeds,
+            "extra_blocks": [asdict(b) for b in self.extra_blocks],
             "n_search": dict(self.n_search) if isinstance(self.n_search, Mapping) else self.n_search,
             "search_iterations": self.search_iterations,
             "train": {k: asdict(v) for k, v in self.train.items()},
@@ -163,8 +230,11 @@ def _book() -> Profile:
     return Profile(
         name="book",
         units=(64,),
-        l2=(1e-5, 1e-4),
+        l2=(1e-5, 1e-4, 1e-3),
         n_seeds=4,
+        # a second size of the paper's (128 units) at one L2 value: what 2 cores train in the
+        # budget (README, "Training populations"); the sine task's 128-unit groups cost 2-3x
+        extra_blocks=(GridBlock(units=(128,), l2=(1e-4,), n_seeds=4),),
         train={
             "flipflop": TrainConfig(iterations=1500, batch_size=64, optimizer="adam", log_every=20),
             "flipflop/lstm/relu": TrainConfig(iterations=1500, batch_size=64, optimizer="adam", log_every=20,
@@ -190,8 +260,9 @@ def _book() -> Profile:
             "candidates over the paper's ranges) only for the groups that trained worst: 20,000 SGD iterations "
             "per network do not fit the 2-core budget, Adam converges in 10 times fewer",
             "1,500 iterations (flip-flop, CDI) and 3,000 (sine) instead of 20,000",
-            "one network size (64 units) and the two smallest L2 coefficients (1e-5, 1e-4) instead of 3 x 4, "
-            "and 4 seeds instead of 30",
+            "two of the paper's three network sizes and three of its four L2 coefficients, not crossed: 64 units "
+            "with L2 1e-5, 1e-4 and 1e-3, and 128 units with L2 1e-4 (128 networks per task), and 4 seeds "
+            "instead of 30",
             "sine: trial length grows from 20 steps to T = 500 over the first half of training (a curriculum); "
             "batch 32",
             "sine: Vanilla networks use a 4x smaller learning rate (5e-4) than the gated ones (2e-3); at 2e-3 and "

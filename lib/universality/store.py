@@ -29,6 +29,8 @@ from typing import Mapping
 
 import numpy as np
 
+from . import roundoff
+
 __all__ = [
     "DEFAULT_ROOT",
     "DamagedFileError",
@@ -131,17 +133,19 @@ def _damaged(path, err) -> DamagedFileError:
 def load_network(path) -> tuple[dict[str, np.ndarray], dict, np.ndarray, np.ndarray]:
     """Read a network file: (params, meta, loss_curve, curve_iterations).
 
-    Raises :class:`DamagedFileError` naming the file when it cannot be read.
+    Raises :class:`DamagedFileError` naming the file when it cannot be read.  With
+    ``UNIVERSALITY_PERTURB`` set, the weights come back perturbed (:mod:`universality.roundoff`).
     """
     try:
         with np.load(path, allow_pickle=False) as z:
             params = {k[len("param/"):]: z[k] for k in z.files if k.startswith("param/")}
             meta = json.loads(str(z["meta"]))
-            return params, meta, z["loss_curve"], z["curve_iterations"]
+            curve, its = z["loss_curve"], z["curve_iterations"]
     except FileNotFoundError:
         raise
     except Exception as e:  # zipfile.BadZipFile, EOFError, KeyError, OSError, ValueError ...
         raise _damaged(path, e) from None
+    return roundoff.perturb(params, Path(path).stem), meta, curve, its
 
 
 def read_meta(path) -> dict:

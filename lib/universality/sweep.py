@@ -28,7 +28,7 @@ from .profiles import Profile, get_profile
 from .tasks import TASKS, Task
 from .training import TrainConfig, sample_hparams, train_population
 
-__all__ = ["train_group", "run_sweep", "missing_groups", "fingerprint"]
+__all__ = ["train_group", "run_sweep", "missing_groups", "fingerprint", "group_cost"]
 
 
 def fingerprint(task: Task, config: TrainConfig, hparams_rule, drop: Sequence[str] = ()) -> str:
@@ -152,6 +152,17 @@ def missing_groups(profile: Profile, task: str, root) -> dict[str, pd.DataFrame]
     return todo
 
 
+def group_cost(profile: Profile, task: str, rows: pd.DataFrame) -> int:
+    """A rough relative cost of training ``rows`` (one group): networks (and random-search
+    candidates) x gates x units^2 x trial steps x iterations.  Only its order matters: the
+    sweep hands the costliest groups out first."""
+    arch, act, units = rows.arch.iloc[0], rows.activation.iloc[0], int(rows.units.iloc[0])
+    cfg = profile.train_config(task, arch, act)
+    nets = len(rows) + profile.search_count(task, arch, act) * len(set(rows.l2))
+    steps = profile.task(task).n_steps * cfg.batch_size * cfg.iterations
+    return int(nets * (cells.n_gates(arch) + 1) * units * units * steps // 10**6)
+
+
 #: Environment of a single-threaded training worker (read by TensorFlow at start-up).
 ONE_THREAD_ENV = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
@@ -187,7 +198,7 @@ def local_cluster(n_workers: int):
 
 def run_sweep(profile: str | Profile = "book", tasks: Sequence[str] | str = tuple(TASKS), root=store.DEFAULT_ROOT,
               scheduler=None, progress: bool = True, command: str | None = None,
-              gradients: str = "analytic") -> pd.DataFrame:
+              gradients: str = "analytic", local_workers: bool = False) -> pd.DataFrame:
     """Train every missing network of ``profile`` for ``tasks`` and write them to ``root``.
 
     Stored networks whose fingerprint matches are kept; the rest is trained, group by
@@ -201,6 +212,8 @@ def run_sweep(profile: str | Profile = "book", tasks: Sequence[str] | str = tupl
     group to train, 'local' trains in-process.  ``gradients`` is the training step's
     (``train_population``): 'autodiff' reproduces bit for bit networks stored before the
     written-out BPTT became the default (their metadata has no 'gradients' entry).
+    ``local_workers``: the scheduler's workers share this machine's file system, so groups
+    checkpoint into ``root`` as they do in-process (set for ``'local'``).
     Returns a table of (task, group_id, status).
     """
     from .training import GRADIENTS
@@ -224,7 +237,7 @@ def run_sweep(profile: str | Profile = "book", tasks: Sequence[str] | str = tupl
         if n_local >= 2:
             with local_cluster(n_local) as client:
                 return run_sweep(profile, tasks, root=root, scheduler=client, progress=progress, command=command,
-                                 gradients=gradients)
+                                 gradients=gradients, local_workers=True)
         scheduler = None
     if scheduler is None:
         for k, (t, gid, rows) in enumerate(tqdm(todo, desc=f"{profile.name} sweep (groups)",
@@ -239,8 +252,11 @@ def run_sweep(profile: str | Profile = "book", tasks: Sequence[str] | str = tupl
 
         client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
         try:
-            futures = {client.submit(train_group, profile, t, gid, rows, None, False, gradients,
-                                     key=f"train-{profile.name}-{gid}", pure=False): (t, gid) for t, gid, rows in todo}
+            # the costliest groups first, so that the last group to finish is a cheap one;
+            # local workers share this file system and checkpoint into the store
+            futures = {client.submit(train_group, profile, t, gid, rows, root if local_workers else None, False,
+                                     gradients, key=f"train-{profile.name}-{gid}", pure=False,
+                                     priority=group_cost(profile, t, rows)): (t, gid) for t, gid, rows in todo}
             for fut in tqdm(as_completed(futures), total=len(futures), desc=f"{profile.name} sweep on Dask",
                             disable=not progress or not todo):
                 t, gid = futures[fut]

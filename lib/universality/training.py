@@ -49,6 +49,8 @@ __all__ = [
     "validation_batch",
     "evaluate",
     "train_population",
+    "bucket_length",
+    "CURRICULUM_BUCKETS",
 ]
 
 OPTIMIZERS = ("sgd_momentum", "adam")
@@ -214,6 +216,25 @@ def evaluate(spec: cells.CellSpec, params: Mapping[str, np.ndarray], inputs_btm,
     return total / (n * targets_bto.shape[1] * targets_bto.shape[2])
 
 
+#: A curriculum's trial lengths are padded up to one of this many lengths (T/4, T/2,
+#: 3T/4, T, rounded up to the curriculum's 10-step grid), so the compiled step is one
+#: program per bucket instead of one per length (the sine curriculum has 49 lengths).
+CURRICULUM_BUCKETS = 4
+
+
+def bucket_length(t_len: int, n_steps: int, n_buckets: int = CURRICULUM_BUCKETS) -> int:
+    """The padded length a trial of ``t_len`` steps (of at most ``n_steps``) trains at:
+    the smallest of ``n_buckets`` evenly spaced lengths (multiples of 10 up to
+    ``n_steps``) that is at least ``t_len``."""
+    if not 1 <= t_len <= n_steps:
+        raise ValueError(f"t_len={t_len!r} must be in [1, n_steps={n_steps}]")
+    for k in range(1, n_buckets + 1):
+        b = min(n_steps, 10 * -(-(k * n_steps) // (10 * n_buckets)))
+        if b >= t_len:
+            return b
+    return n_steps
+
+
 def _per_network_sum(t):
     return tf.reduce_sum(tf.reshape(t, [tf.shape(t)[0], -1]), axis=1)
 
@@ -265,12 +286,14 @@ class _Trainer:
             self.slots2[k].assign(st[f"slot2/{k}"])
         self.alive.assign(st["alive"])
 
-    def _train_step(self, x, y, it):
+    def _train_step(self, x, y, it, n_valid=None):
         spec = self.spec
         if self.gradients == "analytic":
-            mse, loss, g = bptt.loss_and_grads(spec, self.vars, x, y, self.l2)
+            mse, loss, g = bptt.loss_and_grads(spec, self.vars, x, y, self.l2, n_valid=n_valid)
             grads = [g[k] for k in self.names]
         else:
+            if n_valid is not None:
+                raise ValueError("padded trials (n_valid) need gradients='analytic'")
             with tf.GradientTape() as tape:
                 states = cells.run(spec, self.vars, x)
                 yhat = cells.readout(spec, self.vars, states)
@@ -306,9 +329,19 @@ class _Trainer:
         self.alive.assign(ok)
         return mse, ok
 
-    def step(self, x, y, it):
-        mse, ok = self._step(tf.constant(x), tf.constant(y), tf.constant(it, tf.int64))
+    def step(self, x, y, it, n_valid: int | None = None):
+        """One update on (P, B, T, .) trials; with ``n_valid`` only the first ``n_valid``
+        steps count (the rest is padding, see :func:`bucket_length`)."""
+        args = (tf.constant(x), tf.constant(y), tf.constant(it, tf.int64))
+        if n_valid is not None:
+            args += (tf.constant(n_valid, tf.int32),)
+        mse, ok = self._step(*args)
         return mse.numpy(), ok.numpy()
+
+    @property
+    def programs(self) -> int:
+        """How many programs the step has been traced (and, with XLA, compiled) into."""
+        return int(self._step.experimental_get_tracing_count())
 
 
 def train_population(
@@ -392,12 +425,22 @@ def train_population(
                 acc = z["acc"].copy()
     bar = tqdm(total=config.iterations, initial=start, desc=desc or f"{task.name}/{spec.arch}-{spec.activation}",
                disable=not progress, leave=False, mininterval=1.0)
+    # a curriculum with the written-out gradients trains on padded trials: the first t_len
+    # steps of each trial count, padded up to a bucket's length (few compiled programs);
+    # the autodiff step (the reference) trains on the cut trials themselves
+    pad = bool(config.curriculum) and gradients == "analytic"
     for it in range(start, config.iterations):
         x, y = _population_batch(task, seeds, it, config.batch_size)
         t_len = config.trial_length(it, x.shape[2])
+        n_valid = None
+        if pad:
+            n_valid, t_len = t_len, bucket_length(t_len, x.shape[2])
         if t_len < x.shape[2]:
             x, y = np.ascontiguousarray(x[:, :, :t_len]), np.ascontiguousarray(y[:, :, :t_len])
-        mse, ok = trainer.step(x, y, it)
+        if n_valid is not None:  # the padding's inputs and targets are zero (and masked)
+            x[:, :, n_valid:] = 0.0
+            y[:, :, n_valid:] = 0.0
+        mse, ok = trainer.step(x, y, it, n_valid)
         newly = (~ok) & (diverged_at < 0)
         diverged_at[newly] = it
         acc += np.where(ok, mse, 0.0)
@@ -433,4 +476,5 @@ def train_population(
         valid_loss=valid,
         diverged=diverged,
         diverged_at=diverged_at,
+        extra={"programs": trainer.programs},
     )
