@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+from contextlib import contextmanager
 from typing import Mapping
 
 import numpy as np
 
-__all__ = ["ENV", "SEED_ENV", "perturbation", "perturb"]
+__all__ = ["ENV", "SEED_ENV", "perturbation", "perturb", "unperturbed"]
 
 ENV = "UNIVERSALITY_PERTURB"
 SEED_ENV = "UNIVERSALITY_PERTURB_SEED"
@@ -62,3 +63,15 @@ def perturb(params: Mapping[str, np.ndarray], key: str) -> dict[str, np.ndarray]
         z = np.random.default_rng(h).standard_normal(a.shape)
         out[name] = (a * (1.0 + eps * z)).astype(a.dtype)
     return out
+
+
+@contextmanager
+def unperturbed():
+    """Within this block the switch is off: for what is about the committed files
+    themselves (their checksums, the keys of the results shipped with them)."""
+    saved = os.environ.pop(ENV, None)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ[ENV] = saved
