@@ -35,8 +35,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from scipy.stats import spearmanr
 
-from universality import analysis, claims, pages, plotting, statistics
-from universality.tasks import TASKS
+from universality import analysis, claims, pages, plotting, statistics, studies
 
 plotting.setup()
 tf.get_logger().setLevel("ERROR")
@@ -46,16 +45,13 @@ profile: str = "book"  # population profile: 'smoke', 'book' or 'paper'
 data_root: str = ""  # root of the store of trained networks ("" means the repository data folder)
 tasks: list = ["flipflop", "sine", "cdi"]  # tasks to compare SVCCA and CKA on
 n_seeds: int = 0  # seeds per arch x activation (0 means all the profile has)
-n_trials: int = 64  # random task trials whose hidden states are compared
+n_trials: int = 64  # random task trials whose hidden states are compared (sine: half as many)
 variance_kept: float = 0.95  # SVCCA keeps the top PCs that explain this fraction of the variance
 seed: int = 0  # seed of the trials and of the permutation tests
 
 # %%
-pages.check_subset("tasks", tasks, tuple(TASKS))
-pages.check_int("n_seeds", n_seeds, 0)
-pages.check_int("n_trials", n_trials, 1)
-pages.check_fraction("variance_kept", variance_kept)
-pages.check_int("seed", seed, 0)
+pages.check(profile=profile, data_root=data_root, tasks=tasks, n_seeds=n_seeds, n_trials=n_trials,
+             variance_kept=variance_kept, seed=seed)
 pops = {}
 for t in tasks:
     everyone = pages.population_for_page(pages.page_profile(profile, t, n_seeds=n_seeds), t, root=data_root)
@@ -65,7 +61,7 @@ for t in tasks:
 # %%
 dists = {}
 for t, pop in pops.items():
-    trials = pop.task.sample(np.random.default_rng(seed), n_trials if t != "sine" else max(1, n_trials // 2)).inputs_btm
+    trials = studies.study_for(pop.task).representation_trials(pop.task, n_trials, seed)
     dists[t] = analysis.geometry(pop, trials, metrics=("svcca", "cka"), variance_kept=variance_kept)
 
 # %% [markdown]

@@ -36,7 +36,7 @@ data_root: str = ""  # root of the store of trained networks ("" means the repos
 tasks: list = ["flipflop", "sine", "cdi"]  # tasks to show
 
 # %%
-pages.check_page_params(profile=profile, tasks=tasks)
+pages.check(profile=profile, data_root=data_root, tasks=tasks)
 pops = {t: pages.population_for_page(pages.page_profile(profile, t), t, root=data_root) for t in tasks}
 table = pd.concat([p.table for p in pops.values()])
 print(f"profile {profile!r}: {len(table)} networks over {len(tasks)} task(s), {int(table.diverged.sum())} diverged")

@@ -47,10 +47,8 @@ from universality.notebooks import start_tensorflow
 tf = start_tensorflow()  # TensorFlow's and XLA's start-up logs land in this cell, which nbval ignores
 import matplotlib.pyplot as plt
 import pandas as pd
-from scipy.stats import spearmanr
 
-from universality import evidence, pages, plotting, similarity
-from universality.tasks import TASKS
+from universality import claims, evidence, pages, plotting, similarity, statistics
 
 plotting.setup()
 tf.get_logger().setLevel("ERROR")
@@ -66,12 +64,8 @@ n_permutations: int = 1000  # label shuffles of each permutation test
 seed: int = 0  # seed of the trials and of the permutation tests
 
 # %%
-pages.check_subset("tasks", tasks, tuple(TASKS))
-pages.check_int("n_seeds", n_seeds, 0)
-pages.check_int("n_trials", n_trials, 1)
-pages.check_number("alpha", alpha, 0, 1, low_inclusive=True)
-pages.check_int("n_permutations", n_permutations, 1)
-pages.check_int("seed", seed, 0)
+pages.check(profile=profile, data_root=data_root, tasks=tasks, n_seeds=n_seeds, n_trials=n_trials, alpha=alpha,
+             n_permutations=n_permutations, seed=seed)
 pops = {t: pages.population_for_page(pages.page_profile(profile, t, n_seeds=n_seeds), t, root=data_root)
         for t in tasks}
 for t, p in pops.items():
@@ -81,7 +75,7 @@ for t, p in pops.items():
 found = {}
 for t, pop in pops.items():
     found[t] = evidence.gather(pop, metrics=("svcca", "cka", similarity.Procrustes(alpha=alpha)),
-                               n_trials=n_trials if t != "sine" else max(1, n_trials // 2), seed=seed,
+                               n_trials=n_trials, seed=seed,
                                n_permutations=n_permutations, principles=["position"], dynamics=True)
     print(f"{t}: {found[t].topology.summary()}")
 names = ["svcca", "cka", "procrustes", "dsa", "topology"]
@@ -122,13 +116,8 @@ fig = plotting.plot_clustering_bars(table, "panel")
 
 # %%
 for t, ev in found.items():
-    d = ev.distances
-    ids = list(d["topology"].coords["network"].values)
-    iu = np.triu_indices(len(ids), 1)
-    vals = {n: d[n].sel(network=ids, network_2=ids).values[iu] for n in names}
-    rho = pd.DataFrame([[spearmanr(vals[a], vals[b]).statistic for b in names] for a in names],
-                       index=names, columns=names)
-    print(f"{t} ({len(ids)} networks):")
+    rho = statistics.rank_agreement(ev.distances, names, among="topology")
+    print(f"{t} ({ev.distances['topology'].sizes['network']} networks):")
     print(rho.round(2).to_string(), end="\n\n")
 
 # %% [markdown]
@@ -145,13 +134,9 @@ for t, ev in found.items():
         if c.key.startswith("beyond."):
             verdicts.append(c)
             print(c.render(), end="\n\n")
-summary = {}
-for t, ev in found.items():
-    for n in names:
-        row = ev.clustering.loc[(n, "arch", "panel")] if (n, "arch", "panel") in ev.clustering.index else None
-        summary.setdefault(n, []).append(bool(row is not None and row.p_value < 0.05))
-for n, hits in summary.items():
-    print(f"{n:>10}: clusters by architecture (tanh networks, p < 0.05) in {sum(hits)} of {len(hits)} task(s)")
+hits = claims.clustering_hits({t: ev.clustering for t, ev in found.items()}, names, "arch", "panel")
+for n, h in hits.items():
+    print(f"{n:>10}: clusters by architecture (tanh networks, p < {claims.ALPHA}) in {h} task(s)")
 
 # %% [markdown]
 # **Reading the answer.** A "clusters" for DSA means that, measured on the dynamics of the

@@ -41,7 +41,7 @@ tf = start_tensorflow()  # TensorFlow's and XLA's start-up logs land in this cel
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from universality import analysis, cells, evidence, pages, plotting, topology
+from universality import analysis, evidence, pages, plotting, topology
 
 plotting.setup()
 tf.get_logger().setLevel("ERROR")  # no retracing notices in the page
@@ -65,15 +65,10 @@ example_arch: str = "gru"  # architecture of the network shown in panel e
 seed: int = 0  # seed of the trials, of the perturbations and of the permutation tests
 
 # %%
-pages.check_population_params(n_seeds, archs, activations, units, l2)
-pages.check_int("n_bits", n_bits, 1)
-pages.check_number("p_flip", p_flip, 0, 1)
-pages.check_int("n_trials", n_trials, 1)
-pages.check_fraction("variance_kept", variance_kept)
-pages.check_int("n_perturbations", n_perturbations, 1)
-pages.check_one_of("principle", principle, topology.PRINCIPLES)
-pages.check_one_of("example_arch", example_arch, cells.ARCHS)
-pages.check_int("seed", seed, 0)
+pages.check(profile=profile, data_root=data_root, retrain=retrain, n_seeds=n_seeds, archs=archs,
+             activations=activations, units=units, l2=l2, n_bits=n_bits, p_flip=p_flip, n_trials=n_trials,
+             variance_kept=variance_kept, n_perturbations=n_perturbations, principle=principle,
+             example_arch=example_arch, seed=seed)
 prof = pages.page_profile(profile, "flipflop", {"n_bits": n_bits, "p_flip": p_flip}, n_seeds=n_seeds,
                           archs=archs, activations=activations, units=units, l2=l2)
 everyone = pages.population_for_page(prof, "flipflop", root=data_root, retrain=retrain)

@@ -43,7 +43,7 @@ from universality.notebooks import start_tensorflow
 tf = start_tensorflow()  # TensorFlow's and XLA's start-up logs land in this cell, which nbval ignores
 import matplotlib.pyplot as plt
 
-from universality import analysis, cells, evidence, pages, plotting
+from universality import analysis, evidence, pages, plotting
 
 plotting.setup()
 tf.get_logger().setLevel("ERROR")
@@ -60,21 +60,16 @@ l2: list = []  # L2 coefficients, e.g. [1e-3] ([] means the profile's; others tr
 omega_offset: float = 0.01  # lowest command frequency in cycles per step (the paper: 0.01)
 omega_slope: float = 0.04  # width of the frequency range, cycles per step (the paper: 0.04)
 n_frequencies: int = 10  # command frequencies probed and searched for fixed points, evenly spaced
-n_trials: int = 32  # random task trials whose hidden states are compared by SVCCA
+n_trials: int = 64  # random task trials whose hidden states are compared by SVCCA (the sine study takes half)
 variance_kept: float = 0.95  # SVCCA keeps the top PCs that explain this fraction of the variance
 example_arch: str = "gru"  # architecture of the network shown in panel d
 seed: int = 0  # seed of the trials and of the permutation tests
 
 # %%
-pages.check_population_params(n_seeds, archs, activations, units, l2)
-pages.check_number("omega_offset", omega_offset, 0, 0.5)
-pages.check_number("omega_slope", omega_slope, 0, 0.5)
-pages.check_number("omega_offset + omega_slope", omega_offset + omega_slope, 0, 0.5)
-pages.check_int("n_frequencies", n_frequencies, 2)
-pages.check_int("n_trials", n_trials, 1)
-pages.check_fraction("variance_kept", variance_kept)
-pages.check_one_of("example_arch", example_arch, cells.ARCHS)
-pages.check_int("seed", seed, 0)
+pages.check(profile=profile, data_root=data_root, retrain=retrain, n_seeds=n_seeds, archs=archs,
+             activations=activations, units=units, l2=l2, omega_offset=omega_offset, omega_slope=omega_slope,
+             n_frequencies=n_frequencies, n_trials=n_trials, variance_kept=variance_kept,
+             example_arch=example_arch, seed=seed)
 prof = pages.page_profile(profile, "sine", {"omega_offset": omega_offset, "omega_slope": omega_slope,
                                             "n_probe": n_frequencies}, n_seeds=n_seeds, archs=archs,
                           activations=activations, units=units, l2=l2)

@@ -39,7 +39,7 @@ from universality.notebooks import start_tensorflow
 tf = start_tensorflow()  # TensorFlow's and XLA's start-up logs land in this cell, which nbval ignores
 import matplotlib.pyplot as plt
 
-from universality import analysis, evidence, pages, plotting
+from universality import analysis, evidence, pages, plotting, studies
 
 plotting.setup()
 tf.get_logger().setLevel("ERROR")  # no retracing notices in the page
@@ -63,15 +63,10 @@ n_modes: int = 20  # eigenvalues shown in panel e
 seed: int = 0  # seed of the trials and of the permutation tests
 
 # %%
-pages.check_population_params(n_seeds, archs, activations, units, l2)
-pages.check_int("n_contexts", n_contexts, 1)
-pages.check_int("n_steps", n_steps, 2)
-pages.check_number("noise_std", noise_std, 0, None, low_inclusive=True)
-pages.check_int("n_trials", n_trials, 1)
-pages.check_fraction("variance_kept", variance_kept)
-pages.check_int("n_points", n_points, 2)
-pages.check_int("n_modes", n_modes, 1)
-pages.check_int("seed", seed, 0)
+pages.check(profile=profile, data_root=data_root, retrain=retrain, n_seeds=n_seeds, archs=archs,
+             activations=activations, units=units, l2=l2, n_contexts=n_contexts, n_steps=n_steps,
+             noise_std=noise_std, n_trials=n_trials, variance_kept=variance_kept, n_points=n_points,
+             n_modes=n_modes, seed=seed)
 prof = pages.page_profile(profile, "cdi", {"n_contexts": n_contexts, "n_steps": n_steps, "noise_std": noise_std},
                           n_seeds=n_seeds, archs=archs, activations=activations, units=units, l2=l2)
 everyone = pages.population_for_page(prof, "cdi", root=data_root, retrain=retrain)
@@ -177,7 +172,7 @@ else:
 # linearised response, and that full response (1 for a perfect integrator).
 
 # %%
-summary = analysis.cdi_summary(ev.linear)
+summary = studies.cdi.summary(ev.linear)
 print(summary.round(2).to_string())
 print(ev.clustering[["n", "nn_accuracy", "chance", "p_value", "n_tied", "note"]].round(3).to_string())
 print(pages.quality_summary(ev.table).to_string())

@@ -40,7 +40,7 @@ from universality.notebooks import start_tensorflow
 tf = start_tensorflow()  # TensorFlow's and XLA's start-up logs land in this cell, which nbval ignores
 import matplotlib.pyplot as plt
 
-from universality import analysis, claims, embedding, evidence, pages, plotting
+from universality import analysis, claims, embedding, pages, plotting, studies
 
 plotting.setup()
 tf.get_logger().setLevel("ERROR")
@@ -60,17 +60,13 @@ n_boot: int = 1000  # bootstrap resamples of the group-mean differences
 seed: int = 0  # seed of the trials and of the bootstrap
 
 # %%
-pages.check_population_params(n_seeds, units=units, l2=l2)
-pages.check_int("n_untrained", n_untrained, 1)
-pages.check_int("untrained_seed", untrained_seed, 0)
-pages.check_int("n_trials", n_trials, 1)
-pages.check_fraction("variance_kept", variance_kept)
-pages.check_int("n_boot", n_boot, 1)
-pages.check_int("seed", seed, 0)
+pages.check(profile=profile, data_root=data_root, retrain=retrain, n_seeds=n_seeds, units=units, l2=l2,
+             n_untrained=n_untrained, untrained_seed=untrained_seed, n_trials=n_trials,
+             variance_kept=variance_kept, n_boot=n_boot, seed=seed)
 prof = pages.page_profile(profile, "cdi", n_seeds=n_seeds, archs=["vanilla"], units=units, l2=l2)
 everyone = pages.population_for_page(prof, "cdi", root=data_root, retrain=retrain)
 print(f"profile {prof.name!r}, Vanilla: {pages.describe(everyone)}")
-fig4 = evidence.figure4(everyone, n_untrained=n_untrained, untrained_seed=untrained_seed, n_trials=n_trials,
+fig4 = studies.cdi.figure4(everyone, n_untrained=n_untrained, untrained_seed=untrained_seed, n_trials=n_trials,
                         variance_kept=variance_kept, n_boot=n_boot, seed=seed)
 pop, dist, task = fig4.population, fig4.distances, fig4.population.task
 print(pop.table.groupby(["state", "activation"]).agg(networks=("valid_loss", "size"),

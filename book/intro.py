@@ -59,6 +59,7 @@ profile: str = "book"  # population profile whose claims are summarised: 'smoke'
 data_root: str = ""  # root of the store of trained networks ("" means the repository data folder)
 
 # %% tags=["remove-input"]
+pages.check(profile=profile, data_root=data_root)
 pops = {t: pages.population_for_page(pages.page_profile(profile, t), t, root=data_root)
         for t in ("flipflop", "sine", "cdi")}
 card = evidence.scorecard(pops)

@@ -52,7 +52,7 @@ plotting.setup()
 trial_seed: int = 0  # seed of the example trials drawn below
 
 # %%
-pages.check_page_params(seed=trial_seed)
+pages.check(trial_seed=trial_seed)
 rng = np.random.default_rng(trial_seed)
 
 # %% [markdown]

@@ -37,7 +37,6 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from universality import evidence, pages, plotting
-from universality.tasks import TASKS
 
 plotting.setup()
 tf.get_logger().setLevel("ERROR")
@@ -47,16 +46,13 @@ profile: str = "book"  # population profile: 'smoke', 'book' or 'paper'
 data_root: str = ""  # root of the store of trained networks ("" means the repository data folder)
 tasks: list = ["flipflop", "sine", "cdi"]  # tasks to test
 n_seeds: int = 0  # seeds per arch x activation (0 means all the profile has)
-n_trials: int = 64  # random task trials whose hidden states are compared
+n_trials: int = 64  # random task trials whose hidden states are compared (sine: half as many)
 n_permutations: int = 1000  # label shuffles of each permutation test
 seed: int = 0  # seed of the trials and of the permutation tests
 
 # %%
-pages.check_subset("tasks", tasks, tuple(TASKS))
-pages.check_int("n_seeds", n_seeds, 0)
-pages.check_int("n_trials", n_trials, 1)
-pages.check_int("n_permutations", n_permutations, 1)
-pages.check_int("seed", seed, 0)
+pages.check(profile=profile, data_root=data_root, tasks=tasks, n_seeds=n_seeds, n_trials=n_trials,
+             n_permutations=n_permutations, seed=seed)
 pops = {t: pages.population_for_page(pages.page_profile(profile, t, n_seeds=n_seeds), t, root=data_root)
         for t in tasks}
 for t, pop in pops.items():
@@ -65,8 +61,7 @@ for t, pop in pops.items():
 # %%
 found = {}
 for t, pop in pops.items():
-    ev = evidence.gather(pop, metrics=("svcca", "cka"), n_trials=n_trials if t != "sine" else max(1, n_trials // 2),
-                         seed=seed, n_permutations=n_permutations)
+    ev = evidence.gather(pop, metrics=("svcca", "cka"), n_trials=n_trials, seed=seed, n_permutations=n_permutations)
     found[t] = ev
     print(ev.topology.summary())
 table = pd.concat({t: ev.clustering for t, ev in found.items()}, names=["task"])

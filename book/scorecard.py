@@ -37,8 +37,7 @@ import pandas as pd
 from universality.notebooks import start_tensorflow
 tf = start_tensorflow()  # TensorFlow's and XLA's start-up logs land in this cell, which nbval ignores
 
-from universality import cells, evidence, pages
-from universality.tasks import TASKS
+from universality import claims, evidence, pages
 
 tf.get_logger().setLevel("ERROR")
 
@@ -52,11 +51,8 @@ n_permutations: int = 1000  # label shuffles of each permutation test
 seed: int = 0  # seed of the trials and of the permutation tests
 
 # %%
-pages.check_subset("tasks", tasks, tuple(TASKS))
-pages.check_int("n_seeds", n_seeds, 0)
-pages.check_int("n_trials", n_trials, 1)
-pages.check_int("n_permutations", n_permutations, 1)
-pages.check_int("seed", seed, 0)
+pages.check(profile=profile, data_root=data_root, tasks=tasks, n_seeds=n_seeds, n_trials=n_trials,
+             n_permutations=n_permutations, seed=seed)
 pops = {t: pages.population_for_page(pages.page_profile(profile, t, n_seeds=n_seeds), t, root=data_root)
         for t in tasks}
 for t, p in pops.items():
@@ -78,9 +74,8 @@ with pd.option_context("display.max_colwidth", 60):
 # ## Every claim, with its numbers
 
 # %%
-for key, c in card.iterrows():
-    print(f'[{key}] ({c.task}) The paper: "{c.quote}"\n  measured: {c.value}\n  criterion: {c.criterion}\n'
-          f"  verdict: {c.verdict.upper()}" + (f"\n  note: {c.note}" if c.note else "") + "\n")
+for c in claims.from_scorecard(card):
+    print(c.render(with_task=True, with_statistic=False) + "\n")
 
 # %% [markdown]
 # ## What the larger population changed
@@ -100,8 +95,7 @@ if profile != "book" or not before_path.exists():
     print("no earlier scorecard to compare with (it exists for the book profile only)")
 else:
     before = json.loads(before_path.read_text())["verdicts"]
-    changed = [(k, before[k], c) for k, c in card.iterrows() if k in before and before[k]["verdict"] != c.verdict]
-    new = [k for k in card.index if k not in before]
+    changed, new = claims.changed_verdicts(card, before)
     print(f"{len(changed)} of {sum(k in before for k in card.index)} verdicts changed; {len(new)} claims are new")
     for k, b, c in changed:
         print(f"[{k}] {b['verdict']} -> {c.verdict}\n  before: {b['measured']}\n  now:    {c.value}\n")

@@ -42,10 +42,9 @@ n_steps: int = 30  # T, time steps per trial (the paper: 30)
 noise_std: float = 1.0  # standard deviation of the white-noise streams (the paper: 1)
 
 # %%
-pages.check_population_params(n_seeds, archs, activations, units, l2)
-pages.check_int("n_contexts", n_contexts, 1)
-pages.check_int("n_steps", n_steps, 2)
-pages.check_number("noise_std", noise_std, 0, None, low_inclusive=True)
+pages.check(profile=profile, data_root=data_root, retrain=retrain, n_seeds=n_seeds, archs=archs,
+             activations=activations, units=units, l2=l2, n_contexts=n_contexts, n_steps=n_steps,
+             noise_std=noise_std)
 prof = pages.page_profile(profile, "cdi", {"n_contexts": n_contexts, "n_steps": n_steps, "noise_std": noise_std},
                           n_seeds=n_seeds, archs=archs, activations=activations, units=units, l2=l2)
 pop = pages.population_for_page(prof, "cdi", root=data_root, retrain=retrain)

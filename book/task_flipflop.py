@@ -45,9 +45,8 @@ n_bits: int = 3  # K, the number of flip-flop channels (the paper: 3)
 p_flip: float = 0.05  # probability that an input channel pulses at a time step (the paper: 0.05)
 
 # %%
-pages.check_population_params(n_seeds, archs, activations, units, l2)
-pages.check_int("n_bits", n_bits, 1)
-pages.check_number("p_flip", p_flip, 0, 1)
+pages.check(profile=profile, data_root=data_root, retrain=retrain, n_seeds=n_seeds, archs=archs,
+             activations=activations, units=units, l2=l2, n_bits=n_bits, p_flip=p_flip)
 prof = pages.page_profile(profile, "flipflop", {"n_bits": n_bits, "p_flip": p_flip}, n_seeds=n_seeds, archs=archs,
                           activations=activations, units=units, l2=l2)
 pop = pages.population_for_page(prof, "flipflop", root=data_root, retrain=retrain)

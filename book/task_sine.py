@@ -42,9 +42,8 @@ omega_offset: float = 0.01  # lowest command frequency in cycles per step (the p
 omega_slope: float = 0.04  # width of the frequency range, cycles per step (the paper: 0.04)
 
 # %%
-pages.check_population_params(n_seeds, archs, activations, units, l2)
-pages.check_number("omega_offset", omega_offset, 0, 0.5)
-pages.check_number("omega_slope", omega_slope, 0, 0.5)
+pages.check(profile=profile, data_root=data_root, retrain=retrain, n_seeds=n_seeds, archs=archs,
+             activations=activations, units=units, l2=l2, omega_offset=omega_offset, omega_slope=omega_slope)
 prof = pages.page_profile(profile, "sine", {"omega_offset": omega_offset, "omega_slope": omega_slope},
                           n_seeds=n_seeds, archs=archs, activations=activations, units=units, l2=l2)
 pop = pages.population_for_page(prof, "sine", root=data_root, retrain=retrain)

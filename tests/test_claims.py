@@ -6,7 +6,7 @@ import pytest
 import xarray as xr
 from scipy.spatial.distance import cdist
 
-from universality import claims, statistics
+from universality import claims, statistics, studies
 
 ARCHS = ["gru", "lstm", "ugrnn", "vanilla"]
 
@@ -86,11 +86,11 @@ def test_separation_claim_partly_when_the_interval_crosses_zero():
 def test_fixed_point_structure_shares():
     ok = {f"n{i}": True for i in range(20)}
     counts = {f"n{i}": 27 for i in range(20)}
-    assert claims.fixed_point_structure(ok, counts, 3, 27).verdict == "reproduced"
+    assert studies.flipflop.fixed_point_structure(ok, counts, 3, 27).verdict == "reproduced"
     counts.update({f"n{i}": 25 for i in range(5)})  # 75% modal
-    assert claims.fixed_point_structure(ok, counts, 3, 27).verdict == "partly reproduced"
+    assert studies.flipflop.fixed_point_structure(ok, counts, 3, 27).verdict == "partly reproduced"
     bad = {k: i % 3 == 0 for i, k in enumerate(ok)}  # a third have the corners
-    assert claims.fixed_point_structure(bad, counts, 3, 27).verdict == "not reproduced"
+    assert studies.flipflop.fixed_point_structure(bad, counts, 3, 27).verdict == "not reproduced"
 
 
 def sine_table(rng, offsets, noise=0.01, n_nets=4, omegas=np.linspace(0.01, 0.05, 6)):
@@ -107,52 +107,52 @@ def sine_table(rng, offsets, noise=0.01, n_nets=4, omegas=np.linspace(0.01, 0.05
 def test_frequency_alignment_both_ways():
     rng = np.random.default_rng(2)
     systematic = sine_table(rng, {"gru": 0.08, "lstm": -0.05, "ugrnn": 0.02, "vanilla": 0.12})
-    assert claims.frequency_alignment(systematic, n_permutations=300).verdict == "reproduced"
+    assert studies.sine.frequency_alignment(systematic, n_permutations=300).verdict == "reproduced"
     none = sine_table(rng, {a: 0.0 for a in ARCHS})
-    assert claims.frequency_alignment(none, n_permutations=300).verdict == "partly reproduced"
+    assert studies.sine.frequency_alignment(none, n_permutations=300).verdict == "partly reproduced"
     off = sine_table(rng, {"gru": 0.5, "lstm": 0.6, "ugrnn": 0.4, "vanilla": 0.7})
-    assert claims.frequency_alignment(off, n_permutations=300).verdict == "not reproduced"
+    assert studies.sine.frequency_alignment(off, n_permutations=300).verdict == "not reproduced"
 
 
 def test_one_unstable_oscillation_both_ways():
     rng = np.random.default_rng(3)
     t = sine_table(rng, {a: 0.0 for a in ARCHS})
-    assert claims.one_unstable_oscillation(t).verdict == "reproduced"
+    assert studies.sine.one_unstable_oscillation(t).verdict == "reproduced"
     stable = t.assign(magnitude=0.9)
-    assert claims.one_unstable_oscillation(stable).verdict == "not reproduced"
+    assert studies.sine.one_unstable_oscillation(stable).verdict == "not reproduced"
 
 
 def test_did_not_train_both_ways():
     arch, act = population_labels()
     tab = pd.DataFrame({"arch": arch, "activation": act, "diverged": False, "meets_criterion": True})
-    assert claims.did_not_train(tab).verdict == "not reproduced"
+    assert studies.sine.did_not_train(tab).verdict == "not reproduced"
     tab.loc[(tab.arch == "lstm") & (tab.activation == "relu"), "meets_criterion"] = False
-    assert claims.did_not_train(tab).verdict == "reproduced"
+    assert studies.sine.did_not_train(tab).verdict == "reproduced"
 
 
 def test_integration_modes_and_lines_both_ways():
     modes = pd.DataFrame({"arch": ARCHS * 3, "modes_90": [3, 4, 2, 1] * 3})
     near = pd.DataFrame({"arch": ARCHS * 3, "n_near_one": [5.0, 6.0, 4.0, 1.0] * 3})
-    assert claims.integration_modes(modes, near).verdict == "reproduced"
+    assert studies.cdi.integration_modes(modes, near).verdict == "reproduced"
     opposite = modes.assign(modes_90=[1, 1, 1, 3] * 3)
-    assert claims.integration_modes(opposite, near.assign(n_near_one=[1.0, 1, 1, 5] * 3)).verdict == \
+    assert studies.cdi.integration_modes(opposite, near.assign(n_near_one=[1.0, 1, 1, 5] * 3)).verdict == \
         "not reproduced"
-    assert claims.integration_modes(modes.assign(modes_90=1), near).verdict == "partly reproduced"
+    assert studies.cdi.integration_modes(modes.assign(modes_90=1), near).verdict == "partly reproduced"
     lines = pd.DataFrame({"arch": ARCHS * 5, "n_points": 40, "span": 0.9})
-    assert claims.line_attractors(lines).verdict == "reproduced"
-    assert claims.line_attractors(lines.assign(n_points=2)).verdict == "not reproduced"
+    assert studies.cdi.line_attractors(lines).verdict == "reproduced"
+    assert studies.cdi.line_attractors(lines.assign(n_points=2)).verdict == "not reproduced"
 
 
 def test_figure4_group_claim_both_ways():
     names = ["relu trained", "relu untrained", "tanh trained", "tanh untrained"]
     close = pd.DataFrame([[0.1, 0.2, 0.6, 0.6], [0.2, 0.1, 0.6, 0.6], [0.6, 0.6, 0.1, 0.3], [0.6, 0.6, 0.3, 0.1]],
                          index=names, columns=names)
-    assert claims.trained_untrained_relu(close).verdict == "reproduced"
+    assert studies.cdi.trained_untrained_relu(close).verdict == "reproduced"
     far = close.copy()
     far.loc["relu trained", "relu untrained"] = far.loc["relu untrained", "relu trained"] = 0.9
-    assert claims.trained_untrained_relu(far).verdict == "not reproduced"
-    assert claims.untrained_closer_example(0.0, 16).verdict == "not reproduced"
-    assert claims.untrained_closer_example(0.25, 16).verdict == "reproduced"
+    assert studies.cdi.trained_untrained_relu(far).verdict == "not reproduced"
+    assert studies.cdi.untrained_closer_example(0.0, 16).verdict == "not reproduced"
+    assert studies.cdi.untrained_closer_example(0.25, 16).verdict == "reproduced"
 
 
 def test_cka_agreement():

@@ -64,7 +64,7 @@ def test_the_sweep_retrains_a_damaged_file(tmp_path):
     from universality.sweep import missing_groups as _missing_groups
 
     prof = get_profile("smoke").with_(archs=("vanilla",), activations=("tanh",))
-    from universality.population import run_sweep
+    from universality.sweep import run_sweep
 
     run_sweep(prof, ["flipflop"], root=tmp_path, progress=False)
     assert _missing_groups(prof, "flipflop", tmp_path) == {}

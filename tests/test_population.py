@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from universality import store
-from universality.population import (PROFILES, Profile, get_profile, grid, load_population, network_id,
-                                     run_sweep)
+from universality.population import PROFILES, Profile, get_profile, grid, load_population, network_id
+from universality.sweep import run_sweep
 
 SMOKE = PROFILES["smoke"]
 
@@ -134,7 +134,7 @@ def test_interrupted_sweep_resumes_to_the_same_store(tmp_path, smoke_store):
     (UNIVERSALITY_KILL_AFTER_GROUPS), so the test does not race a subprocess."""
     ref_root, _, _ = smoke_store
     root = tmp_path / "interrupted"
-    code = ("from universality.population import PROFILES, run_sweep; "
+    code = ("from universality.population import PROFILES; from universality.sweep import run_sweep; "
             f"run_sweep(PROFILES['smoke'], ['flipflop'], root={str(root)!r}, progress=False)")
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "UNIVERSALITY_KILL_AFTER_GROUPS": "3"}
     proc = subprocess.run([sys.executable, "-c", code], env=env, stderr=subprocess.DEVNULL)

@@ -1,8 +1,9 @@
-"""Command line: ``universality train | losses | fixed-points | profiles | page | refs``.
+"""Command line: ``universality train | losses | fixed-points | artifacts | profiles | page | refs``.
 
     universality train --profile book --task flipflop sine cdi [--data data] [--scheduler tcp://host:8786]
     universality losses --profile book            # final-loss distribution per task x arch x activation
     universality fixed-points --task flipflop     # every network's fixed points, the modal count and its share
+    universality artifacts --check                # which shipped results are current (--ship: make them so)
     universality profiles                         # what each profile trains
     universality page task_flipflop -p n_bits 2 -o out.ipynb   # run a book page with other parameters
     universality refs [PAGE ...]                  # regenerate the nbval reference notebooks
@@ -78,24 +79,6 @@ def _losses(args):
                   f"analyses, {int(rows.diverged.sum())} diverged")
 
 
-def _ship_fixed_points(pop, cfg, root, progress: bool):
-    """The analyses' fixed points of the networks the pages analyse (``pop``, trained and
-    kept), written where :func:`universality.analysis.fixed_points` reads shipped results;
-    older shipped files of the task are removed."""
-    from . import analysis
-    from . import fixed_points as fp
-
-    fps = analysis.fixed_points(pop, cfg, root=root, progress=progress)
-    path = analysis.shipped_fixed_points_path(pop, cfg, root=root)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for old in path.parent.glob(f"{pop.task.name}-*.npz"):
-        if old != path:
-            old.unlink()
-    fp.save_collection(path, fps, compact=True)
-    print(f"shipped: {path} ({path.stat().st_size / 1e6:.1f} MB, {len(fps)} networks)")
-    return fps
-
-
 def _fixed_points(args):
     from collections import Counter
 
@@ -103,15 +86,14 @@ def _fixed_points(args):
 
     from . import fixed_points as fp
     from .population import load_population
+    from .studies import study_for
     from .topology import modal_count
 
     pop = load_population(args.profile, args.task, root=args.data, require_complete=False)
     n_div = int(pop.table["diverged"].sum()) if "diverged" in pop.table else 0
-    cfg = fp.task_config(args.task, n_initial=args.n_initial) if args.n_initial else fp.task_config(args.task)
-    if args.ship:
-        fps = _ship_fixed_points(pop.trained(), cfg, args.data, progress=not args.quiet)
-    else:
-        fps = fp.find_population_fixed_points(pop, pop.task, cfg, progress=not args.quiet)
+    study = study_for(args.task)
+    cfg = study.fixed_point_config(n_initial=args.n_initial) if args.n_initial else study.fixed_point_config()
+    fps = fp.find_population_fixed_points(pop, pop.task, cfg, progress=not args.quiet)
     if args.save:
         fp.save_collection(args.save, fps)
     for nid, f in fps.items():
@@ -124,6 +106,33 @@ def _fixed_points(args):
     print(f"networks with the modal count: {len(kept)}/{len(fps)} = {len(kept) / len(fps):.1%} "
           f"(set aside: {len(aside)}; diverged, not analysed: {n_div})")
     return 0
+
+
+def _artifacts(args):
+    import pandas as pd
+
+    from . import artifacts
+    from .population import load_population
+
+    ws = artifacts.Workspace.of(args.data, progress=not args.quiet)
+    if args.ship:
+        from .evidence import scorecard
+
+        pops = {t: load_population(args.profile, t, root=args.data) for t in args.task}
+        with artifacts.recording() as requests:
+            scorecard(pops, workspace=ws)
+        for path in artifacts.ship(requests, ws):
+            print(f"shipped {path.relative_to(ws.root)} ({path.stat().st_size / 1e6:.2f} MB)")
+    table = artifacts.check(ws)
+    if table.empty:
+        print(f"no shipped artifacts in {ws.shipped_dir}")
+        return 0
+    with pd.option_context("display.width", 160, "display.max_colwidth", 60):
+        print(table.to_string(index=False))
+    stale = int((~table.current).sum())
+    print(f"{len(table) - stale} of {len(table)} shipped artifacts are current" +
+          (f"; {stale} are not: run 'universality artifacts --ship'" if stale else ""))
+    return 1 if stale and args.check else 0
 
 
 def _profiles(args):
@@ -145,7 +154,7 @@ def _page(args):
     try:
         run_page(args.page, out, params, progress=False, stream=sys.stderr)
     except pm.PapermillExecutionError as e:  # the page stopped: its check cell names the bad parameter
-        if e.ename in ("ValueError", "FileNotFoundError", "DamagedFileError"):
+        if e.ename in ("ParameterError", "DataError", "FileNotFoundError", "DamagedFileError"):
             raise UserError(f"page {args.page!r} stopped at cell {e.exec_count}: {e.evalue} (notebook so far: {out})")
         raise
     print(f"wrote {out}")
@@ -167,27 +176,13 @@ class _Parser(argparse.ArgumentParser):
 
 def main(argv=None):
     """Run a command; user errors print one line and exit with status 2."""
+    from .errors import DataError, ParameterError
+
     try:
         return _main(argv)
-    except UserError as e:
+    except (UserError, ParameterError, DataError, FileNotFoundError) as e:
         print(f"universality: error: {e}", file=sys.stderr)
         raise SystemExit(2) from None
-    except (ValueError, FileNotFoundError) as e:
-        from .store import DamagedFileError
-
-        user = isinstance(e, (FileNotFoundError, DamagedFileError)) or _is_user_value_error(e)
-        if not user:
-            raise
-        print(f"universality: error: {e}", file=sys.stderr)
-        raise SystemExit(2) from None
-
-
-def _is_user_value_error(e: ValueError) -> bool:
-    """Validation errors of the library name a parameter and what is allowed
-    ("x=... is not one of ...", "... must be ..."); anything else is a bug: traceback."""
-    text = str(e)
-    return " is not one of " in text or " must be " in text or "has no parameter" in text or \
-        "does not exist; pages are" in text
 
 
 def _main(argv=None):
@@ -223,11 +218,20 @@ def _main(argv=None):
     fx.add_argument("--data", default=str(DEFAULT_ROOT), help="store root (default: data)")
     fx.add_argument("--n-initial", type=_positive_int, default=None, help="initial states per network (default: the task's preset)")
     fx.add_argument("--save", default=None, help="also write the fixed points to this .npz")
-    fx.add_argument("--ship", action="store_true",
-                    help="also write the analysed networks' fixed points where the book reads shipped results "
-                         "(<data>/fixed_points/, committed for the book profile)")
     fx.add_argument("--quiet", action="store_true", help="no progress bars")
     fx.set_defaults(func=_fixed_points)
+
+    ar = sub.add_parser("artifacts", help="which shipped results (fixed points, distances, DSA, scorecard) are "
+                                          "current; --ship computes and ships them")
+    ar.add_argument("--check", action="store_true", help="exit with status 1 when a shipped result is not current")
+    ar.add_argument("--ship", action="store_true",
+                    help="compute what the book's pages read (the scorecard's analyses) and ship it under "
+                         "<data>/artifacts (committed for the book profile)")
+    ar.add_argument("--profile", default="book", type=_profile_name)
+    ar.add_argument("--task", nargs="+", default=list(TASKS), choices=list(TASKS))
+    ar.add_argument("--data", default=str(DEFAULT_ROOT), help="store root (default: data)")
+    ar.add_argument("--quiet", action="store_true", help="no progress bars")
+    ar.set_defaults(func=_artifacts)
 
     pr = sub.add_parser("profiles", help="print the profiles")
     pr.add_argument("--verbose", action="store_true")

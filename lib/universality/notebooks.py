@@ -17,6 +17,8 @@ import tempfile
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from .errors import ParameterError
+
 __all__ = [
     "start_tensorflow",
     "REPO",
@@ -74,7 +76,7 @@ def load_page(page: str | Path):
         path = BOOK / f"{page}.py"
     if not path.exists():
         names = [p.stem for p in page_paths()]
-        raise ValueError(f"page={str(page)!r} does not exist; pages are {names!r}")
+        raise ParameterError(f"page={str(page)!r} does not exist; pages are {names!r}")
     return jupytext.read(path)
 
 
@@ -106,7 +108,7 @@ def run_page(page: str | Path, output: str | Path, parameters: Mapping | None = 
     known = page_parameters(page)
     unknown = sorted(set(parameters or {}) - set(known))
     if unknown:
-        raise ValueError(f"page {Path(str(page)).stem!r} has no parameter {unknown[0]!r}; its parameters are "
+        raise ParameterError(f"page {Path(str(page)).stem!r} has no parameter {unknown[0]!r}; its parameters are "
                          f"{', '.join(known)}")
     nb = load_page(page)
     nb.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"})

@@ -1,8 +1,8 @@
 """Support for the book's pages: parameter checks and load-or-train.
 
-A page's parameters cell holds literals only; the cell after it calls
-:func:`check_page_params`, which stops the page there with a clear message when a
-parameter is wrong, before any compute.  :func:`population_for_page` loads the stored
+A page's parameters cell holds literals only; the cell after it calls :func:`check`
+with them, which stops the page there with a clear message when a parameter is wrong,
+before any compute.  :func:`population_for_page` loads the stored
 population of a profile, or trains it (with progress bars) when it is missing or when the
 page asks to retrain; a page that changes a task constant (e.g. ``n_bits=2``) gets its own
 store directory, so the book's stored networks are never overwritten.
@@ -15,87 +15,117 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from . import cells
+from .errors import ParameterError
 from .population import Population, load_population, loss_table
 from .profiles import PROFILES, Profile, get_profile
 from .sweep import run_sweep
 from .store import DEFAULT_ROOT
 from .tasks import TASKS
 
-__all__ = ["check_page_params", "check_fraction", "check_one_of", "check_subset", "check_int", "check_number",
-           "check_population_params", "page_profile", "grid_summary", "population_for_page", "describe", "quality_summary", "quality_statement", "loss_table", "training_summary"]
+__all__ = ["check", "PARAMETER_RULES", "page_profile", "grid_summary", "population_for_page", "describe",
+           "quality_summary", "quality_statement", "loss_table", "training_summary"]
 
 
-def check_page_params(*, profile: str | None = None, task: str | None = None, tasks: Sequence[str] | None = None,
-                      archs: Sequence[str] | None = None,
-                      activations: Sequence[str] | None = None, n_seeds: int | None = None,
-                      seed: int | None = None, **positive: float) -> None:
-    """Raise ``ValueError`` naming the parameter, its value and what is allowed.
-
-    ``positive`` are extra numeric parameters that must be > 0 (e.g. ``n_bits=3``).
-    """
-    if profile is not None and profile not in PROFILES:
-        raise ValueError(f"profile={profile!r} is not one of {tuple(PROFILES)!r}")
-    if task is not None and task not in TASKS:
-        raise ValueError(f"task={task!r} is not one of {tuple(TASKS)!r}")
-    for name, values, allowed in (("tasks", tasks, tuple(TASKS)), ("archs", archs, cells.ARCHS),
-                                  ("activations", activations, cells.ACTIVATIONS)):
-        if values is None:
-            continue
-        if isinstance(values, str) or not len(values):
-            raise ValueError(f"{name}={values!r} must be a non-empty list drawn from {allowed!r}")
-        for v in values:
-            if v not in allowed:
-                raise ValueError(f"{name} contains {v!r}, which is not one of {allowed!r}")
-    if n_seeds is not None and (isinstance(n_seeds, bool) or not isinstance(n_seeds, (int, np.integer)) or n_seeds < 1):
-        raise ValueError(f"n_seeds={n_seeds!r} must be a positive integer")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-        raise ValueError(f"seed={seed!r} must be an integer >= 0")
-    for name, v in positive.items():
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not v > 0:
-            raise ValueError(f"{name}={v!r} must be a number > 0")
+# ------------------------------------------------------------------------------ parameters
 
 
-def check_fraction(name: str, value) -> None:
-    """Raise ``ValueError`` unless ``0 < value <= 1``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not 0 < value <= 1:
-        raise ValueError(f"{name}={value!r} must be a number in (0, 1]")
+def _integer(minimum: int):
+    def rule(name, value):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+            raise ParameterError(f"{name}={value!r} must be an integer >= {minimum}")
+    return rule
 
 
-def check_one_of(name: str, value, allowed: Sequence) -> None:
-    """Raise ``ValueError`` unless ``value`` is one of ``allowed`` (the page's parameter named)."""
-    if value not in tuple(allowed):
-        raise ValueError(f"{name}={value!r} is not one of {tuple(allowed)!r}")
+def _number(low=None, high=None, low_inclusive=False, high_inclusive=True):
+    def rule(name, value):
+        ok = not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating)) and \
+            np.isfinite(value)
+        if ok and low is not None:
+            ok = value >= low if low_inclusive else value > low
+        if ok and high is not None:
+            ok = value <= high if high_inclusive else value < high
+        if not ok:
+            lo = "" if low is None else f"{'[' if low_inclusive else '('}{low:g}, "
+            hi = "inf)" if high is None else f"{high:g}{']' if high_inclusive else ')'}"
+            where = f" in {lo}{hi}" if low is not None else f" <= {high:g}" if high is not None else ""
+            raise ParameterError(f"{name}={value!r} must be a finite number{where}")
+    return rule
 
 
-def check_subset(name: str, values, allowed: Sequence) -> None:
-    """Raise unless ``values`` is a list drawn from ``allowed`` (an empty list is allowed:
-    it means "all the profile has")."""
-    if isinstance(values, str) or not isinstance(values, (list, tuple)):
-        raise ValueError(f"{name}={values!r} must be a list drawn from {tuple(allowed)!r} (or [] for all)")
-    bad = [v for v in values if v not in tuple(allowed)]
-    if bad:
-        raise ValueError(f"{name}={list(values)!r} contains {bad[0]!r}, which is not one of {tuple(allowed)!r}")
+def _one_of(allowed):
+    def rule(name, value):
+        if value not in tuple(allowed):
+            raise ParameterError(f"{name}={value!r} is not one of {tuple(allowed)!r}")
+    return rule
 
 
-def check_int(name: str, value, minimum: int = 0) -> None:
-    """Raise unless ``value`` is an integer >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
+def _list_of(item_rule, what: str, example: str, allowed=None, nonempty: bool = False):
+    """A list parameter: a string given for it (papermill reads ``-p l2 1e-4`` as one) is
+    named as given, with how to write a list."""
+    def rule(name, value):
+        if isinstance(value, str) or not isinstance(value, (list, tuple)):
+            raise ParameterError(f"{name}={value!r} must be a list of {what}, written e.g. -p {name} "
+                                 f"\"{example}\" ([] for all the profile has)")
+        if nonempty and not value:
+            raise ParameterError(f"{name}={list(value)!r} must list at least one of {tuple(allowed)!r}")
+        for v in value:
+            if allowed is not None and v not in tuple(allowed):
+                raise ParameterError(f"{name}={list(value)!r} contains {v!r}, which is not one of "
+                                     f"{tuple(allowed)!r}")
+            if item_rule is not None:
+                item_rule(name, v)
+    return rule
 
 
-def check_number(name: str, value, low: float | None = None, high: float | None = None,
-                 low_inclusive: bool = False, high_inclusive: bool = True) -> None:
-    """Raise unless ``value`` is a finite number in the stated interval."""
-    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating)) and np.isfinite(value)
-    if ok and low is not None:
-        ok = value >= low if low_inclusive else value > low
-    if ok and high is not None:
-        ok = value <= high if high_inclusive else value < high
-    if not ok:
-        lo = "" if low is None else f"{'[' if low_inclusive else '('}{low:g}, "
-        hi = "inf)" if high is None else f"{high:g}{']' if high_inclusive else ')'}"
-        where = f" in {lo}{hi}" if low is not None else f" <= {high:g}" if high is not None else ""
-        raise ValueError(f"{name}={value!r} must be a finite number{where}")
+def _text(name, value):
+    if not isinstance(value, str):
+        raise ParameterError(f"{name}={value!r} must be a string")
+
+
+def _flag(name, value):
+    if not isinstance(value, (bool, np.bool_)):
+        raise ParameterError(f"{name}={value!r} must be true or false")
+
+
+def _rules() -> dict:
+    from .topology import PRINCIPLES
+
+    return {
+        # the population a page loads (or trains)
+        "profile": _one_of(PROFILES), "data_root": _text, "retrain": _flag,
+        "task": _one_of(TASKS),
+        "tasks": _list_of(None, "task names", '["flipflop", "cdi"]', tuple(TASKS), nonempty=True),
+        "archs": _list_of(None, "architectures", '["gru", "lstm"]', cells.ARCHS),
+        "activations": _list_of(None, "activations", '["tanh"]', cells.ACTIVATIONS),
+        "n_seeds": _integer(0),
+        "units": _list_of(_integer(1), "network sizes", "[128]"),
+        "l2": _list_of(_number(0, None, low_inclusive=True), "L2 coefficients", "[0.0001]"),
+        # the analyses
+        "n_trials": _integer(1), "variance_kept": _number(0, 1), "seed": _integer(0), "trial_seed": _integer(0),
+        "n_permutations": _integer(1), "n_boot": _integer(1), "n_points": _integer(2), "n_modes": _integer(1),
+        "n_perturbations": _integer(1), "principle": _one_of(PRINCIPLES), "example_arch": _one_of(cells.ARCHS),
+        "n_untrained": _integer(1), "untrained_seed": _integer(0), "alpha": _number(0, 1, low_inclusive=True),
+        # task constants (the task checks how they combine, e.g. omega_offset + omega_slope)
+        "n_bits": _integer(1), "p_flip": _number(0, 1), "n_contexts": _integer(1), "n_steps": _integer(2),
+        "noise_std": _number(0, None, low_inclusive=True), "omega_offset": _number(0, 0.5),
+        "omega_slope": _number(0, 0.5), "n_frequencies": _integer(2),
+    }
+
+
+#: Every page parameter's rule, by name (a page's check cell calls :func:`check` with its
+#: parameters; a name without a rule is an error, so every parameter is checked).
+PARAMETER_RULES = _rules()
+
+
+def check(**parameters) -> None:
+    """Check a page's parameters before any compute: raise :class:`ParameterError` naming
+    the first parameter whose value is not allowed, its value as given and what is allowed
+    (:data:`PARAMETER_RULES`)."""
+    for name, value in parameters.items():
+        if name not in PARAMETER_RULES:
+            raise ParameterError(f"parameter {name!r} has no rule in universality.pages.PARAMETER_RULES; "
+                                 f"add one")
+        PARAMETER_RULES[name](name, value)
 
 
 def quality_summary(table):
@@ -119,19 +149,6 @@ def quality_statement(population) -> str:
             f"MSE {silent:.3g}); {miss} of {len(t)} networks miss it"
             + ("" if gate else " (this profile does not leave them out)")
             + f", {int(t.diverged.astype(bool).sum())} diverged")
-
-
-def check_population_params(n_seeds: int = 0, archs: Sequence = (), activations: Sequence = (),
-                            units: Sequence = (), l2: Sequence = ()) -> None:
-    """The population parameters every page shares: seeds, architectures, activations,
-    network sizes and L2 coefficients (empty: the profile's own)."""
-    check_int("n_seeds", n_seeds, 0)
-    check_subset("archs", list(archs), cells.ARCHS)
-    check_subset("activations", list(activations), cells.ACTIVATIONS)
-    for u in units:
-        check_int("units", u, 1)
-    for v in l2:
-        check_number("l2", v, 0, None, low_inclusive=True)
 
 
 def describe(population) -> str:
@@ -183,7 +200,7 @@ def page_profile(profile: str | Profile, task: str, task_params: Mapping | None 
     try:
         TASKS[task](**{**dict(prof.task_params.get(task, {})), **dict(task_params or {})})
     except TypeError as e:
-        raise ValueError(f"task_params={dict(task_params or {})!r} has a name task {task!r} does not know: {e}") from None
+        raise ParameterError(f"task_params={dict(task_params or {})!r} has a name task {task!r} does not know: {e}") from None
     extra = {k: v for k, v in dict(task_params or {}).items() if getattr(effective, k) != v}
     if extra:
         renamed += [f"{k}{v}" for k, v in sorted(extra.items())]

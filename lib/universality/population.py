@@ -5,8 +5,8 @@ network has a stable, readable id derived from its configuration, e.g.
 ``flipflop-gru-tanh-n64-l2_1e-04-s3``.  :class:`Population` holds the networks of one task:
 a labelled table and their parameters, built by :func:`load_population` from the store, by
 :func:`untrained_population`, or from stacked parameters (:meth:`Population.from_stacked`).
-Profiles live in :mod:`universality.profiles`, training in :mod:`universality.sweep`
-(both re-exported here: ``from universality.population import PROFILES, run_sweep``).
+Profiles live in :mod:`universality.profiles` (re-exported here), training in
+:mod:`universality.sweep`.
 """
 
 from __future__ import annotations
@@ -34,18 +34,9 @@ __all__ = [
     "Population",
     "load_population",
     "untrained_population",
-    "train_group",
-    "run_sweep",
     "loss_table",
 ]
 
-
-def __getattr__(name):  # the sweep lives in universality.sweep (it imports this module)
-    if name in ("train_group", "run_sweep", "missing_groups"):
-        from . import sweep
-
-        return getattr(sweep, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 LABELS = ("task", "arch", "activation", "units", "l2", "seed")
 
@@ -100,6 +91,8 @@ class Population:
     params: dict[str, dict[str, np.ndarray]]
     curves: dict[str, tuple[np.ndarray, np.ndarray]]
     _spec: cells.CellSpec | None = field(default=None, repr=False)  # set by from_stacked (no task needed)
+    #: where the networks were loaded from (``{'root': ..., 'profile': ...}``; None otherwise)
+    source: dict | None = field(default=None, repr=False)
 
     def __len__(self):
         return len(self.table)
@@ -114,7 +107,7 @@ class Population:
             mask &= self.table[k].isin(list(vals)).to_numpy()
         sub = self.table[mask]
         return Population(self.task, sub, {i: self.params[i] for i in sub.index},
-                          {i: self.curves[i] for i in sub.index}, _spec=self._spec)
+                          {i: self.curves[i] for i in sub.index}, _spec=self._spec, source=self.source)
 
     def trained(self) -> "Population":
         """Only the networks that learned the task: not diverged, and not left out for
@@ -263,11 +256,11 @@ def load_population(profile: str | Profile = "book", task: str = "flipflop", roo
     silent = quality.silent_loss(validation_batch(t, profile.train_config(task)).targets_bto)
     table["normalised_error"], table["meets_criterion"] = quality.normalised_errors(table.valid_loss, task, silent)
     table["left_out"] = (~table.meets_criterion & ~table.diverged.astype(bool)) if profile.quality_gate else False
-    return Population(t, table, params, curves)
+    return Population(t, table, params, curves, source={"root": str(root), "profile": profile.name})
 
 
 # --------------------------------------------------------------------------------------
-# Training a group, and the sweep
+# Summaries
 # --------------------------------------------------------------------------------------
 
 def loss_table(table: pd.DataFrame) -> pd.DataFrame:

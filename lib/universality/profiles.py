@@ -14,6 +14,7 @@ from typing import Mapping
 import numpy as np
 
 from . import cells
+from .errors import ParameterError
 from .tasks import TASKS, Task, make_task
 from .training import HParams, TrainConfig
 
@@ -34,15 +35,15 @@ class GridBlock:
         object.__setattr__(self, "units", tuple(int(u) for u in self.units))
         object.__setattr__(self, "l2", tuple(float(v) for v in self.l2))
         if not self.units or not self.l2:
-            raise ValueError(f"GridBlock(units={self.units!r}, l2={self.l2!r}): units and l2 must each list a value")
+            raise ParameterError(f"GridBlock(units={self.units!r}, l2={self.l2!r}): units and l2 must each list a value")
         for u in self.units:
             if u < 1:
-                raise ValueError(f"units={u!r} must be a positive integer")
+                raise ParameterError(f"units={u!r} must be a positive integer")
         for v in self.l2:
             if not (np.isfinite(v) and v >= 0):
-                raise ValueError(f"l2={v!r} must be finite and >= 0")
+                raise ParameterError(f"l2={v!r} must be finite and >= 0")
         if isinstance(self.n_seeds, bool) or not isinstance(self.n_seeds, (int, np.integer)) or self.n_seeds < 1:
-            raise ValueError(f"n_seeds={self.n_seeds!r} must be a positive integer")
+            raise ParameterError(f"n_seeds={self.n_seeds!r} must be a positive integer")
 
 
 @dataclass(frozen=True)
@@ -92,41 +93,41 @@ class Profile:
     def __post_init__(self):
         for a in self.archs:
             if a not in cells.ARCHS:
-                raise ValueError(f"arch={a!r} is not one of {cells.ARCHS!r}")
+                raise ParameterError(f"arch={a!r} is not one of {cells.ARCHS!r}")
         for a in self.activations:
             if a not in cells.ACTIVATIONS:
-                raise ValueError(f"activation={a!r} is not one of {cells.ACTIVATIONS!r}")
+                raise ParameterError(f"activation={a!r} is not one of {cells.ACTIVATIONS!r}")
         if not self.archs or not self.activations or not self.units or not self.l2:
-            raise ValueError("archs, activations, units and l2 must each list at least one value")
+            raise ParameterError("archs, activations, units and l2 must each list at least one value")
         for u in self.units:
             if not isinstance(u, (int, np.integer)) or u < 1:
-                raise ValueError(f"units={u!r} must be a positive integer")
+                raise ParameterError(f"units={u!r} must be a positive integer")
         for v in self.l2:
             if not (np.isfinite(v) and v >= 0):
-                raise ValueError(f"l2={v!r} must be finite and >= 0")
+                raise ParameterError(f"l2={v!r} must be finite and >= 0")
         if not isinstance(self.n_seeds, (int, np.integer)) or self.n_seeds < 1:
-            raise ValueError(f"n_seeds={self.n_seeds!r} must be a positive integer")
+            raise ParameterError(f"n_seeds={self.n_seeds!r} must be a positive integer")
         for b in self.extra_blocks:
             if not isinstance(b, GridBlock):
-                raise ValueError(f"extra_blocks entry {b!r} is not a GridBlock")
+                raise ParameterError(f"extra_blocks entry {b!r} is not a GridBlock")
         counts = self.n_search.values() if isinstance(self.n_search, Mapping) else [self.n_search]
         for v in counts:
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
-                raise ValueError(f"n_search={self.n_search!r} must be an integer >= 0 (or a mapping to such)")
+                raise ParameterError(f"n_search={self.n_search!r} must be an integer >= 0 (or a mapping to such)")
         for t in self.task_params:
             if t not in TASKS:
-                raise ValueError(f"task={t!r} is not one of {tuple(TASKS)!r}")
+                raise ParameterError(f"task={t!r} is not one of {tuple(TASKS)!r}")
         searched = self.n_search if isinstance(self.n_search, Mapping) else {}
         for what, keys in (("train", self.train), ("hparams", self.hparams), ("n_search", searched)):
             for key in keys:
                 t, _, rest = key.partition("/")
                 a, _, f = rest.partition("/")
                 if t not in TASKS:
-                    raise ValueError(f"{what} key {key!r}: task={t!r} is not one of {tuple(TASKS)!r}")
+                    raise ParameterError(f"{what} key {key!r}: task={t!r} is not one of {tuple(TASKS)!r}")
                 if (a or f) and a not in cells.ARCHS:
-                    raise ValueError(f"{what} key {key!r}: arch={a!r} is not one of {cells.ARCHS!r}")
+                    raise ParameterError(f"{what} key {key!r}: arch={a!r} is not one of {cells.ARCHS!r}")
                 if f and f not in cells.ACTIVATIONS:
-                    raise ValueError(f"{what} key {key!r}: activation={f!r} is not one of {cells.ACTIVATIONS!r}")
+                    raise ParameterError(f"{what} key {key!r}: activation={f!r} is not one of {cells.ACTIVATIONS!r}")
 
     def blocks(self) -> tuple[GridBlock, ...]:
         """The grid's blocks: the profile's own (``units`` x ``l2`` x ``n_seeds``) first."""
@@ -150,7 +151,7 @@ class Profile:
         l2 = None if l2 is None else {float(v) for v in l2}
         for name, want, have in (("units", units, self.all_units), ("l2", l2, self.all_l2)):
             if want is not None and not want <= set(have):
-                raise ValueError(f"{name}={sorted(want)!r} is not a subset of the profile's {list(have)!r}")
+                raise ParameterError(f"{name}={sorted(want)!r} is not a subset of the profile's {list(have)!r}")
         kept = []
         for b in self.blocks():
             bu = tuple(u for u in b.units if units is None or u in units)
@@ -158,7 +159,7 @@ class Profile:
             if bu and bl:
                 kept.append(GridBlock(bu, bl, int(n_seeds) if n_seeds else b.n_seeds))
         if not kept:
-            raise ValueError(f"units={sorted(units or [])!r} with l2={sorted(l2 or [])!r} selects no block of "
+            raise ParameterError(f"units={sorted(units or [])!r} with l2={sorted(l2 or [])!r} selects no block of "
                              f"profile {self.name!r}")
         first = kept[0]
         return replace(self, units=first.units, l2=first.l2, n_seeds=first.n_seeds, extra_blocks=tuple(kept[1:]))
@@ -292,6 +293,6 @@ def get_profile(name: str | Profile) -> Profile:
     if isinstance(name, Profile):
         return name
     if name not in PROFILES:
-        raise ValueError(f"profile={name!r} is not one of {tuple(PROFILES)!r}")
+        raise ParameterError(f"profile={name!r} is not one of {tuple(PROFILES)!r}")
     return PROFILES[name]
 

@@ -30,6 +30,7 @@ from typing import Mapping
 import numpy as np
 
 from . import roundoff
+from .errors import DataError
 
 __all__ = [
     "DEFAULT_ROOT",
@@ -121,7 +122,7 @@ def save_network(path, params: Mapping[str, np.ndarray], meta: Mapping, loss_cur
     return atomic_savez(path, arrays)
 
 
-class DamagedFileError(ValueError):
+class DamagedFileError(DataError):
     """A store file that exists but cannot be read (truncated, not an npz, missing arrays)."""
 
 

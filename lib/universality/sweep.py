@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import cells, store
+from .errors import ParameterError
 from .population import LABELS, grid, group_id
 from .profiles import Profile, get_profile
 from .tasks import TASKS, Task
@@ -175,7 +176,7 @@ def _local_workers(scheduler) -> int | None:
         return max(1, os.cpu_count() or 1)
     head, _, n = scheduler.partition(":")
     if head != "local" or not n.isdigit() or int(n) < 1:
-        raise ValueError(f"scheduler={scheduler!r}: use 'local', 'local:N' with N >= 1 worker processes, "
+        raise ParameterError(f"scheduler={scheduler!r}: use 'local', 'local:N' with N >= 1 worker processes, "
                          "a Dask scheduler address or a distributed.Client")
     return int(n)
 
@@ -219,13 +220,13 @@ def run_sweep(profile: str | Profile = "book", tasks: Sequence[str] | str = tupl
     from .training import GRADIENTS
 
     if gradients not in GRADIENTS:
-        raise ValueError(f"gradients={gradients!r} is not one of {GRADIENTS!r}")
+        raise ParameterError(f"gradients={gradients!r} is not one of {GRADIENTS!r}")
     n_local = _local_workers(scheduler)
     profile = get_profile(profile)
     tasks = [tasks] if isinstance(tasks, str) else list(tasks)
     for t in tasks:
         if t not in TASKS:
-            raise ValueError(f"task={t!r} is not one of {tuple(TASKS)!r}")
+            raise ParameterError(f"task={t!r} is not one of {tuple(TASKS)!r}")
     todo = [(t, gid, rows) for t in tasks for gid, rows in missing_groups(profile, t, root).items()]
     status = [{"task": t, "group_id": gid, "status": "kept"} for t in tasks
               for gid in _group_rows(profile, t) if gid not in {g for tt, g, _ in todo if tt == t}]

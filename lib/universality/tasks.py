@@ -23,6 +23,8 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
+from .errors import ParameterError
+
 __all__ = [
     "Batch",
     "Conditions",
@@ -54,20 +56,20 @@ class Conditions:
 
 def _int(name, value, minimum=1):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
+        raise ParameterError(f"{name}={value!r} must be an integer >= {minimum}")
 
 
 def _float(name, value, low=None, high=None, low_open=False):
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name}={value!r} must be a number") from None
+        raise ParameterError(f"{name}={value!r} must be a number") from None
     if not np.isfinite(v):
-        raise ValueError(f"{name}={value!r} must be finite")
+        raise ParameterError(f"{name}={value!r} must be finite")
     if low is not None and (v < low or (low_open and v == low)):
-        raise ValueError(f"{name}={value!r} must be {'>' if low_open else '>='} {low}")
+        raise ParameterError(f"{name}={value!r} must be {'>' if low_open else '>='} {low}")
     if high is not None and v > high:
-        raise ValueError(f"{name}={value!r} must be <= {high}")
+        raise ParameterError(f"{name}={value!r} must be <= {high}")
 
 
 class Task:
@@ -296,5 +298,5 @@ TASKS: dict[str, type[Task]] = {cls.name: cls for cls in (FlipFlop, SineWave, Co
 def make_task(name: str, **params) -> Task:
     """Build a task by name: ``make_task('flipflop', n_bits=2)``."""
     if name not in TASKS:
-        raise ValueError(f"task={name!r} is not one of {tuple(TASKS)!r}")
+        raise ParameterError(f"task={name!r} is not one of {tuple(TASKS)!r}")
     return TASKS[name](**params)

@@ -36,6 +36,7 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from . import bptt, cells
+from .errors import ParameterError
 from .store import atomic_savez
 from .tasks import Task
 
@@ -84,11 +85,11 @@ class HParams:
         for name in ("learning_rate", "clip"):
             v = getattr(self, name)
             if not (np.isfinite(v) and v > 0):
-                raise ValueError(f"{name}={v!r} must be a finite number > 0")
+                raise ParameterError(f"{name}={v!r} must be a finite number > 0")
         if not (0.0 < self.decay_rate <= 1.0):
-            raise ValueError(f"decay_rate={self.decay_rate!r} must be in (0, 1]")
+            raise ParameterError(f"decay_rate={self.decay_rate!r} must be in (0, 1]")
         if not (0.0 <= self.momentum < 1.0):
-            raise ValueError(f"momentum={self.momentum!r} must be in [0, 1)")
+            raise ParameterError(f"momentum={self.momentum!r} must be in [0, 1)")
 
 
 def sample_hparams(rng: np.random.Generator, n: int) -> list[HParams]:
@@ -144,16 +145,16 @@ class TrainConfig:
         for name in ("iterations", "batch_size", "log_every", "checkpoint_every", "valid_size"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name}={v!r} must be a positive integer")
+                raise ParameterError(f"{name}={v!r} must be a positive integer")
         if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer={self.optimizer!r} is not one of {OPTIMIZERS!r}")
+            raise ParameterError(f"optimizer={self.optimizer!r} is not one of {OPTIMIZERS!r}")
         if not (0.0 <= self.curriculum <= 1.0):
-            raise ValueError(f"curriculum={self.curriculum!r} must be in [0, 1]")
+            raise ParameterError(f"curriculum={self.curriculum!r} must be in [0, 1]")
         if isinstance(self.curriculum_start, bool) or not isinstance(self.curriculum_start, (int, np.integer)) \
                 or self.curriculum_start < 1:
-            raise ValueError(f"curriculum_start={self.curriculum_start!r} must be a positive integer")
+            raise ParameterError(f"curriculum_start={self.curriculum_start!r} must be a positive integer")
         if self.decay_steps is not None and (not isinstance(self.decay_steps, (int, np.integer)) or self.decay_steps < 1):
-            raise ValueError(f"decay_steps={self.decay_steps!r} must be None or a positive integer")
+            raise ParameterError(f"decay_steps={self.decay_steps!r} must be None or a positive integer")
 
     def trial_length(self, iteration: int, n_steps: int) -> int:
         """Number of time steps trained on at ``iteration`` (the curriculum), <= n_steps."""
@@ -227,7 +228,7 @@ def bucket_length(t_len: int, n_steps: int, n_buckets: int = CURRICULUM_BUCKETS)
     the smallest of ``n_buckets`` evenly spaced lengths (multiples of 10 up to
     ``n_steps``) that is at least ``t_len``."""
     if not 1 <= t_len <= n_steps:
-        raise ValueError(f"t_len={t_len!r} must be in [1, n_steps={n_steps}]")
+        raise ParameterError(f"t_len={t_len!r} must be in [1, n_steps={n_steps}]")
     for k in range(1, n_buckets + 1):
         b = min(n_steps, 10 * -(-(k * n_steps) // (10 * n_buckets)))
         if b >= t_len:
@@ -249,7 +250,7 @@ class _Trainer:
     def __init__(self, spec, params, l2, hparams: Sequence[HParams], config: TrainConfig,
                  gradients: str = "analytic", jit: bool | None = None):
         if gradients not in GRADIENTS:
-            raise ValueError(f"gradients={gradients!r} is not one of {GRADIENTS!r}")
+            raise ParameterError(f"gradients={gradients!r} is not one of {GRADIENTS!r}")
         self.spec = spec
         self.gradients = gradients
         self.config = config
@@ -293,7 +294,7 @@ class _Trainer:
             grads = [g[k] for k in self.names]
         else:
             if n_valid is not None:
-                raise ValueError("padded trials (n_valid) need gradients='analytic'")
+                raise ParameterError("padded trials (n_valid) need gradients='analytic'")
             with tf.GradientTape() as tape:
                 states = cells.run(spec, self.vars, x)
                 yhat = cells.readout(spec, self.vars, states)
@@ -382,27 +383,27 @@ def train_population(
     seeds = [int(s) for s in seeds]
     n_pop = len(seeds)
     if n_pop == 0:
-        raise ValueError("seeds is empty: a population needs at least one network")
+        raise ParameterError("seeds is empty: a population needs at least one network")
     if spec.n_inputs != task.n_inputs or spec.n_outputs != task.n_outputs:
-        raise ValueError(
+        raise ParameterError(
             f"spec has n_inputs={spec.n_inputs}, n_outputs={spec.n_outputs} but task {task.name!r} "
             f"needs n_inputs={task.n_inputs}, n_outputs={task.n_outputs}"
         )
     l2 = np.broadcast_to(np.asarray(l2, np.float64), (n_pop,)).copy()
     if np.any(~np.isfinite(l2)) or np.any(l2 < 0):
-        raise ValueError(f"l2={l2.tolist()!r} must be finite and >= 0")
+        raise ParameterError(f"l2={l2.tolist()!r} must be finite and >= 0")
     if isinstance(hparams, HParams):
         hparams = [hparams] * n_pop
     hparams = list(hparams)
     if len(hparams) != n_pop:
-        raise ValueError(f"hparams has {len(hparams)} entries but seeds has {n_pop}: give one per network")
+        raise ParameterError(f"hparams has {len(hparams)} entries but seeds has {n_pop}: give one per network")
 
     if initial_params is None:
         initial_params = cells.init_params(spec, seeds)
     shapes = cells.param_shapes(spec)
     if set(initial_params) != set(shapes) or any(
             np.shape(initial_params[k]) != (n_pop,) + shapes[k] for k in shapes):
-        raise ValueError(f"initial_params must hold {sorted(shapes)} with a leading axis of {n_pop} networks")
+        raise ParameterError(f"initial_params must hold {sorted(shapes)} with a leading axis of {n_pop} networks")
     trainer = _Trainer(spec, initial_params, l2, hparams, config, gradients=gradients)
     n_log = config.iterations // config.log_every
     curve = np.full((n_pop, n_log), np.nan)

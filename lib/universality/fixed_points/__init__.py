@@ -71,7 +71,8 @@ from .config import TASK_PRESETS, FixedPointConfig, task_config
 from .finder import (find_cell_fixed_points, find_fixed_points, find_population_fixed_points, linearise,
                      sample_initial_states)
 from .optimise import OptimiseResult, minimize_q, polish, residual_and_jacobian
-from .result import COMPACT, FixedPoints, decompose, load_collection, save_collection
+from .io import load_collection
+from .result import COMPACT, FixedPoints, decompose, read_collection, save_collection
 
 __all__ = [
     "FixedPointConfig",
@@ -94,4 +95,9 @@ __all__ = [
     "linearise",
     "save_collection",
     "load_collection",
+    "read_collection",
+    "read_compact",
 ]
+
+#: The stored (compact) form of a population's fixed points, as :func:`universality.analysis.fixed_points` reads it.
+read_compact = read_collection

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..store import atomic_savez
 
-__all__ = ["decompose", "FixedPoints", "save_collection", "load_collection", "COMPACT"]
+__all__ = ["decompose", "FixedPoints", "save_collection", "read_collection", "COMPACT"]
 
 
 def _single_threaded_blas():
@@ -217,7 +217,7 @@ class FixedPoints:
 
 
 #: What a compact file keeps: the points and their readouts; Jacobians and
-#: eigendecompositions are recomputed when it is read (:func:`load_collection`).
+#: eigendecompositions are recomputed when it is read (:func:`universality.fixed_points.load_collection`).
 COMPACT = ("h", "q", "x", "condition", "outputs")
 
 
@@ -226,7 +226,7 @@ def save_collection(path, fps: Mapping[str, "FixedPoints"], compact: bool = Fals
 
     ``compact`` keeps only :data:`COMPACT`, the fields named in ``extra`` (e.g.
     ``('eigenvalues',)`` for a file a reader takes away) and the metadata (a 64-unit
-    network's Jacobians are 32 KB per point); :func:`load_collection` recomputes the rest.
+    network's Jacobians are 32 KB per point); :func:`universality.fixed_points.load_collection` recomputes the rest.
     """
     bad = [e for e in extra if e not in _ARRAYS]
     if bad:
@@ -239,24 +239,15 @@ def save_collection(path, fps: Mapping[str, "FixedPoints"], compact: bool = Fals
     return atomic_savez(path, arrays)
 
 
-def load_collection(path, population=None) -> dict:
-    """Inverse of :func:`save_collection`: ``network_id -> FixedPoints``.
-
-    A compact file needs the ``population`` whose networks the points belong to (the
-    Jacobians are recomputed from its weights, :func:`universality.fixed_points.linearise`).
-    """
+def read_collection(path) -> dict:
+    """What :func:`save_collection` wrote: ``network_id -> FixedPoints`` for a full file;
+    for a compact one, ``network_id -> {h, q, x, condition, outputs, meta}`` (the points
+    without their linearisation, which :func:`universality.fixed_points.linearise`
+    recomputes from the networks' weights)."""
     with np.load(path, allow_pickle=False) as z:
         ids = [str(i) for i in z["network_ids"]]
         data = {k: z[k] for k in z.files}
     if "compact" in data and bool(data["compact"]):
-        if population is None:
-            raise ValueError(f"{path} is a compact file: pass the population its networks come from "
-                             "(population=...) so the Jacobians can be recomputed")
-        from .finder import linearise
-
-        points = {nid: {**{a: data[f"{i}/{a}"] for a in COMPACT}, "meta": json.loads(str(data[f"{i}/meta"]))}
-                  for i, nid in enumerate(ids)}
-        keys = {str(k): k for k in population.table.index}
-        return {keys.get(nid, nid): f for nid, f in linearise(population, {keys.get(n, n): v for n, v in
-                                                                            points.items()}).items()}
+        return {nid: {**{a: data[f"{i}/{a}"] for a in COMPACT}, "meta": json.loads(str(data[f"{i}/meta"]))}
+                for i, nid in enumerate(ids)}
     return {nid: FixedPoints.from_arrays(data, prefix=f"{i}/") for i, nid in enumerate(ids)}

@@ -242,7 +242,7 @@ def distance_to_ideal(topo: Topology) -> pd.Series:
     """Frobenius distance of each compared flip-flop network's aligned graph to the
     perfect cube's (:func:`~universality.topology.alignment.ideal_graph`); 0 for a network
     whose every saddle routes equally to the corners of its sub-cube."""
-    if topo.task != "flipflop" or topo.principle == "readout":
+    if topo.principle not in ("position", "routing"):  # the flip-flop's cube-aligned graphs only
         raise ValueError(f"distance_to_ideal needs a flip-flop topology aligned by cube position or routing "
                          f"(got task={topo.task!r}, principle={topo.principle!r})")
     if not topo.graphs:

@@ -1,0 +1,156 @@
+"""The frequency-cued sine wave (Section 3.2, Fig. 2): one oscillating fixed point per frequency.
+
+* Representations: half of a page's ``n_trials`` (T = 500 makes a trial five times a
+  flip-flop trial; 32 trials hold 16,000 states per network).
+* Fixed points: 256 initial states (about 25 per frequency) instead of 1,024: measured on
+  the first 16 book sine networks, both find the same single point per frequency, in a
+  third of the time.
+* Topology: nearest-neighbour graphs over the per-frequency fixed points (the paper's
+  "graph with edges between fixed points that were nearest neighbors").
+* Linearisation: per (network, frequency), the points found and the leading complex pair.
+* Claims: Fig. 2c's geometry, Fig. 2d's one unstable oscillation per frequency, Fig. 2f's
+  frequency alignment, Fig. 2e's topology, and the LSTM-relu networks that did not train.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import claims, linear, topology
+from .base import ClaimSpec, Study, register
+
+__all__ = ["SineStudy", "STUDY", "QUOTES", "one_unstable_oscillation", "frequency_alignment", "did_not_train"]
+
+QUOTES = {
+    "fig2.geometry": "These SVCCA MDS summaries show systematic differences in the representations across both "
+                     "architecture and activation.",
+    "fig2.oscillation": "we found for each input frequency a single input-dependent fixed point (Fig. 2d, left). We "
+                        "studied the linearized dynamics around each fixed point and found a single pair of "
+                        "imaginary eigenvalues, representing a mildly unstable oscillatory mode",
+    "fig2.frequency": "We compared the frequency of the linear model to the input frequency and found generally "
+                      "good alignment. We averaged the linear frequency across all networks within architecture "
+                      "or activation and found small, but systematic differences (Fig. 2f).",
+    "fig2.topology": "Embeddings of the topological structure of the input-dependent fixed points did not reveal "
+                     "any structure that systematically varied by architecture or activation (Fig. 2e).",
+    "fig2.lstm_relu": "LSTM with ReLU did not train effectively, so we excluded it",
+}
+
+
+def one_unstable_oscillation(per_condition: pd.DataFrame, quote: str = QUOTES["fig2.oscillation"]) -> claims.Claim:
+    """Fig. 2d: one fixed point per frequency, its leading mode a mildly unstable
+    oscillation.  ``per_condition`` has one row per (network, condition) with columns
+    ``n_points`` (fixed points found there) and ``magnitude``/``frequency`` of the leading
+    complex pair of the lowest-q point (NaN when real)."""
+    n = len(per_condition)
+    one = per_condition.n_points == 1
+    osc = per_condition.frequency.notna() & (per_condition.magnitude > 1.0)
+    mild = osc & (per_condition.magnitude <= 1.1)
+    share = float(np.mean(one & osc)) if n else np.nan
+    value = (f"of {n} (network, frequency) cases: {one.mean():.0%} have exactly one fixed point, "
+             f"{osc.mean():.0%} an unstable complex leading pair (|lambda| > 1), {mild.mean():.0%} with "
+             f"1 < |lambda| <= 1.1; both one point and unstable oscillation: {share:.0%}")
+    return claims.Claim("fig2.oscillation", "sine", quote, "fixed points and leading mode per frequency",
+                        value, f"one point with an unstable oscillatory leading mode in >= {claims.MOST:.0%} of cases "
+                               f"(partly: >= {claims.SOME:.0%})", claims.grade(share) if n else "not tested")
+
+
+def frequency_alignment(freqs: pd.DataFrame, n_permutations: int = 1000, seed: int = 0,
+                        quote: str = QUOTES["fig2.frequency"]) -> claims.Claim:
+    """Fig. 2f: linearised frequency close to the command frequency, with small but
+    systematic differences between architectures.
+
+    ``freqs``: one row per (network, condition) with arch, network_id, omega, frequency.
+    The per-network offset is the mean of ``frequency / omega - 1`` over its conditions;
+    "systematic" is a permutation test of the between-architecture variance of the
+    offsets (networks' architecture labels shuffled); "small" is every architecture's
+    mean offset within 20%; "good alignment" is a median relative error within 20%.
+    """
+    ok = freqs.dropna(subset=["frequency"])
+    if ok.empty or ok.arch.nunique() < 2:
+        return claims.Claim("fig2.frequency", "sine", quote, "linearised vs command frequency",
+                            "not computable", "", "not tested")
+    rel = (ok.frequency / ok.omega - 1.0)
+    med_err = float(rel.abs().median())
+    per_net = rel.groupby(ok.network_id).mean()
+    arch = ok.groupby("network_id").arch.first().loc[per_net.index].to_numpy()
+    x = per_net.to_numpy()
+    codes = np.unique(arch, return_inverse=True)[1]
+
+    def between(c):
+        means = np.bincount(c, weights=x) / np.bincount(c)
+        return float(np.sum(np.bincount(c) * (means - x.mean()) ** 2))
+
+    obs = between(codes)
+    rng = np.random.default_rng(seed)
+    exceed = sum(between(rng.permutation(codes)) >= obs - 1e-15 for _ in range(n_permutations))
+    p = (1 + exceed) / (1 + n_permutations)
+    by_arch = pd.Series(x).groupby(arch).agg(["mean", "sem"])
+    small = bool((by_arch["mean"].abs() <= 0.2).all())
+    good = med_err <= 0.2
+    verdict = ("reproduced" if good and small and p < claims.ALPHA else "partly reproduced" if good else
+               "not reproduced")
+    value = (f"median |relative error| {med_err:.1%}; mean offset by architecture (95% CI): "
+             + ", ".join(f"{a} {m:+.1%} [{m - 1.96 * s:+.1%}, {m + 1.96 * s:+.1%}]" for a, (m, s) in by_arch.iterrows())
+             + f"; architecture effect p = {p:.3g}")
+    return claims.Claim("fig2.frequency", "sine", quote, "linearised frequency / command frequency - 1",
+                        value, f"median |error| <= 20%, every architecture's mean offset within 20%, and the offsets "
+                               f"differ by architecture (permutation p < {claims.ALPHA}); partly: alignment only", verdict)
+
+
+def did_not_train(table: pd.DataFrame, arch: str = "lstm", activation: str = "relu",
+                  quote: str = QUOTES["fig2.lstm_relu"]) -> claims.Claim:
+    """Sec. 3.2: LSTM-relu did not train on the sine task.  ``table``: the population
+    table with ``meets_criterion`` and ``diverged`` (every network, failed ones included)."""
+    grp = (table.arch == arch) & (table.activation == activation)
+    if not grp.any():
+        return claims.Claim("fig2.lstm_relu", "sine", quote, "share meeting the quality criterion",
+                            "no such networks", "", "not tested")
+    ok = table.meets_criterion.astype(bool) & ~table.diverged.astype(bool)
+    share, others = float(ok[grp].mean()), float(ok[~grp].mean()) if (~grp).any() else np.nan
+    verdict = "reproduced" if share < 0.5 <= others else "not reproduced" if share >= 0.5 else "partly reproduced"
+    return claims.Claim("fig2.lstm_relu", "sine", quote,
+                        f"share of {arch}-{activation} networks meeting the quality criterion",
+                        f"{share:.0%} of {int(grp.sum())} ({others:.0%} of the other networks)",
+                        "reproduced when fewer than half train (and at least half of the others do); not reproduced "
+                        "when at least half train", verdict)
+
+
+def _geometry(ev, spec):
+    return [claims.clusters(spec.key, ev.task, ev.clustering, "svcca", lab, spec.quote) for lab in ("arch", "activation")]
+
+
+def _topology(ev, spec):
+    return [claims.does_not_cluster(spec.key, ev.task, ev.clustering, "topology", lab, spec.quote)
+            for lab in ("arch", "activation")]
+
+
+class SineStudy(Study):
+    task = "sine"
+    trial_share = 0.5
+    fixed_point_preset = {"n_initial": 256}
+    dsa_preset = {"n_delays": 10, "delay_interval": 2}
+    options = {"k": 1}
+    claims = (
+        ClaimSpec("fig2.geometry", QUOTES["fig2.geometry"], _geometry),
+        ClaimSpec("fig2.oscillation", QUOTES["fig2.oscillation"],
+                  lambda ev, spec: one_unstable_oscillation(ev.linear["conditions"], spec.quote)),
+        ClaimSpec("fig2.frequency", QUOTES["fig2.frequency"],
+                  lambda ev, spec: frequency_alignment(ev.linear["conditions"], quote=spec.quote)),
+        ClaimSpec("fig2.topology", QUOTES["fig2.topology"], _topology),
+        ClaimSpec("fig2.lstm_relu", QUOTES["fig2.lstm_relu"], lambda ev, spec: did_not_train(ev.table, quote=spec.quote)),
+    )
+
+    def topologies(self, population, fps, workspace, **options):
+        opts = self.check_options(options)
+        omegas = population.task.conditions().labels["omega"].to_numpy()
+        t = topology.sine_topology(fps, len(omegas), opts["k"], labels=population.table,
+                                   row_names=tuple(f"omega {w:.3f}" for w in omegas))
+        return {t.principle: t}
+
+    def linear(self, population, fps):
+        omegas = population.task.conditions().labels["omega"].to_numpy()
+        return {"conditions": linear.sine_conditions(fps, omegas, population.table)}
+
+
+STUDY = register(SineStudy())
