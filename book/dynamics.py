@@ -76,7 +76,7 @@ found = {}
 for t, pop in pops.items():
     found[t] = evidence.gather(pop, metrics=("svcca", "cka", similarity.Procrustes(alpha=alpha)),
                                n_trials=n_trials, seed=seed,
-                               n_permutations=n_permutations, principles=["position"], dynamics=True)
+                               n_permutations=n_permutations, dynamics=True)
     print(f"{t}: {found[t].topology.summary()}")
 names = ["svcca", "cka", "procrustes", "dsa", "topology"]
 
