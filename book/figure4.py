@@ -105,7 +105,8 @@ fig = plotting.plot_mds(embedding.mds(dist), hue="activation", style="state", ax
 # **Fig. 4a**, over every choice of one network of each kind: is the trained tanh network
 # closer (1 - mean canonical correlation) to both untrained networks than to the trained
 # relu network? **Fig. 4b**: mean SVCCA distance within and between the four groups, and
-# the two differences the caption's sentence is about, with bootstrap intervals.
+# the caption's comparison -- trained relu to untrained relu against trained relu to
+# trained tanh -- as one difference with its bootstrap interval.
 
 # %%
 if fig4.example:
@@ -115,7 +116,7 @@ if fig4.example:
                                           for k, v in fig4.example.items() if k != "trained tanh"))
 print(fig4.groups.round(2).to_string())
 for name, (lo, hi) in fig4.intervals.items():
-    print(f"{name}: 95% bootstrap interval [{lo:+.3f}, {hi:+.3f}]")
+    print(f"d(relu tr, relu untr) - d(relu tr, tanh tr): 95% bootstrap interval [{lo:+.3f}, {hi:+.3f}]")
 
 # %% [markdown]
 # ## The paper's claims, checked

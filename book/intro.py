@@ -50,7 +50,7 @@
 from universality.notebooks import start_tensorflow
 tf = start_tensorflow()  # TensorFlow's and XLA's start-up logs land in this cell, which nbval ignores
 
-from universality import evidence, pages
+from universality import claims, evidence, pages
 
 tf.get_logger().setLevel("ERROR")  # no retracing notices in the page
 
@@ -62,7 +62,7 @@ data_root: str = ""  # root of the store of trained networks ("" means the repos
 pages.check(profile=profile, data_root=data_root)
 pops = {t: pages.population_for_page(pages.page_profile(profile, t), t, root=data_root)
         for t in ("flipflop", "sine", "cdi")}
-card = evidence.scorecard(pops)
+card = claims.paper_claims(evidence.scorecard(pops))  # the paper's claims; findings beyond it are on the scorecard page
 short = card[["task", "verdict"]].copy()
 short.index.name = "claim"
 print(short.groupby("verdict").size().to_string())

@@ -213,3 +213,46 @@ def test_trained_flipflop_transition_graph(book_flipflop):
     mats2 = tp.transition_matrices(sub, shuffled, config=tp.TopologyConfig(n_perturbations=50), progress=False)
     again = tp.flipflop_topology(shuffled, mats2, "position", labels=sub.table)
     np.testing.assert_array_equal(again.graphs[nid], topo.graphs[nid])
+
+
+# ------------------------------------------------------------------ sine: signature vs spacing
+
+
+def _sine_points(spacing, unstable_pairs, n_conditions=10):
+    """A network's per-frequency fixed points along a curve at positions ``spacing`` (one
+    per condition), each with ``unstable_pairs[c]`` unstable rotation blocks in its Jacobian."""
+    from universality import fixed_points as fp
+
+    s = np.asarray(spacing, float)
+    h = np.stack([np.cos(s), np.sin(s), 0.1 * s, np.zeros_like(s)], axis=1)
+    jac = []
+    for c in range(n_conditions):
+        j = np.zeros((4, 4))
+        for b, r in enumerate((1.05 if unstable_pairs[c] > 0 else 0.9, 1.04 if unstable_pairs[c] > 1 else 0.5)):
+            th = 0.3 + 0.1 * c
+            j[2 * b:2 * b + 2, 2 * b:2 * b + 2] = r * np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
+        jac.append(j)
+    n = n_conditions
+    return fp.FixedPoints.build(h, np.full(n, 1e-14), np.zeros((n, 1)), np.arange(n), np.stack(jac),
+                                np.zeros((n, 4, 1)), h[:, :1])
+
+
+def test_sine_signature_ignores_spacing_and_the_paper_graph_does_not():
+    """A monotone re-spacing of each network's points along their curve leaves the
+    signature topology's distances unchanged; the paper's nearest-neighbour graph changes
+    (it records the spacing)."""
+    rng = np.random.default_rng(5)
+    n = 10
+    pairs = {f"net{i}": rng.integers(1, 3, size=n) for i in range(6)}
+    base = np.linspace(0, 2.5, n)
+    grow, shrink = base ** 2 / 2.5, np.sqrt(base * 2.5)  # monotone re-spacings of [0, 2.5]
+    fps_a = {k: _sine_points(grow if i % 2 else shrink, p) for i, (k, p) in enumerate(pairs.items())}
+    fps_b = dict(fps_a, net0=_sine_points(grow, pairs["net0"]))  # one network's points re-spaced
+    sig_a, sig_b = tp.sine_signature_topology(fps_a, n), tp.sine_signature_topology(fps_b, n)
+    np.testing.assert_array_equal(sig_a.distances.values, sig_b.distances.values)
+    assert sig_a.distances.values.max() > 0  # the signatures do tell networks apart
+    nn_a, nn_b = tp.sine_topology(fps_a, n), tp.sine_topology(fps_b, n)
+    assert not np.allclose(nn_a.distances.values, nn_b.distances.values)
+    # one network's signature: a row per frequency, [points, unstable pairs, unstable real modes]
+    g = sig_a.graphs["net0"]
+    assert g.shape == (n, 3) and np.all(g[:, 0] == 1) and np.array_equal(g[:, 1], pairs["net0"]) and not g[:, 2].any()

@@ -313,7 +313,10 @@ def check(workspace: Workspace | None = None, load_population: Callable | None =
             missing = [i for i in ids if i not in pop.table.index]
             if missing:
                 raise KeyError(f"network {missing[0]} of {profile}/{task} is not stored")
-            keys.append(population_key(_subset(pop, ids)))
+            missing = [i for i in ids if i not in pop.table.index]
+            if missing:
+                raise KeyError(f"network {missing[0]} of {profile}/{task} is not stored")
+            keys.append(population_key(pop.subset(ids)))
         up = [current_key(by_key[u]) if u in by_key else u for u in e["upstream"]]
         now[e["key"]] = make_key(e["kind"], keys, e["settings"], up)
         return now[e["key"]]
@@ -330,13 +333,3 @@ def check(workspace: Workspace | None = None, load_population: Callable | None =
         rows.append({"kind": e["kind"], "name": e["name"], "file": e["file"], "current": file_ok and k == e["key"],
                      "why": why})
     return pd.DataFrame(rows)
-
-
-def _subset(population, ids):
-    """``population`` restricted to ``ids``, in that order."""
-    from .population import Population
-
-    table = population.table.loc[list(ids)]
-    return Population(population.task, table, {i: population.params[i] for i in ids},
-                      {i: population.curves.get(i) for i in ids}, _spec=getattr(population, "_spec", None),
-                      source=getattr(population, "source", None))

@@ -1,27 +1,29 @@
 """The paper's claims as code: a statistic, its uncertainty, a criterion, a verdict.
 
 The claims every task shares are functions here (clustering, topology against geometry,
-CKA against SVCCA); each task's own claims live in its study (:mod:`universality.studies`).  It takes numbers the analyses computed
-(clustering tables, separation ratios, linearisation tables, fixed points) and returns a
-:class:`Claim`: the paper's sentence (quoted, not paraphrased), what was measured, the
-measured value with its permutation p-value or confidence interval, the criterion -- fixed
-in this module, before any page runs -- and the verdict, one of :data:`VERDICTS`.  Pages
-print verdicts; none writes one by hand.
+CKA against SVCCA); each task's own claims live in its study (:mod:`universality.studies`).
+A claim takes numbers the analyses computed (clustering tables, separation ratios,
+linearisation tables, fixed points) and returns a :class:`Claim`: the paper's sentence
+(quoted, not paraphrased), what was measured, the measured value with its interval, the
+criterion -- fixed in code, before any page runs -- and the verdict, one of
+:data:`VERDICTS`.  Pages print verdicts; none writes one by hand.
 
 Criteria, in general:
 
-* "X clusters by label" (geometry): the tie-averaged nearest-neighbour accuracy beats its
-  permutation null at ``ALPHA`` on the paper's panel subset (architectures among tanh
-  networks, activations among Vanilla networks) and on the whole population ->
-  reproduced; on one of the two -> partly; on neither -> not reproduced.
-* "X does not cluster by label" (topology): the same test finds no clustering
-  (p >= ``ALPHA``) on both sets -> reproduced; on one -> partly; on neither -> not
-  reproduced.  Absence of clustering is a weaker statement than its presence: the p-value
-  and the number of networks are printed with it.
-* "topology is more similar across classes than geometry" (Fig. 1f): the separation
-  ratio (between-class over within-class mean distance) of the topology distances minus
-  that of the SVCCA distances, on the panel subset, with a stratified bootstrap interval:
-  interval below 0 -> reproduced; estimate below 0 -> partly; otherwise not reproduced.
+* "X clusters by label" (geometry): the nearest-neighbour effect (tie-averaged accuracy
+  minus chance) with its 95% stratified bootstrap interval (:mod:`universality.effects`),
+  on the paper's panel subset (architectures among tanh networks, activations among
+  Vanilla networks) and on the whole population: both intervals above 0 -> reproduced;
+  one -> partly; both below the margin of :data:`universality.effects.MARGINS` (shown not
+  to cluster) -> not reproduced; otherwise inconclusive.
+* "X does not cluster by label" (topology): an equivalence test -- both intervals below
+  the margin -> reproduced; both above 0 -> not reproduced; one of each -> partly;
+  otherwise inconclusive.  "p >= 0.05" alone never makes a verdict.
+* "topology is more similar across classes than geometry" (Figs. 1f, 2e, 3d and the
+  Discussion): the separation ratio (between-class over within-class mean distance) of
+  the topology distances minus that of the SVCCA distances, on the panel subset, with a
+  stratified bootstrap interval: interval below 0 -> reproduced; estimate below 0 ->
+  partly; otherwise not reproduced.
 * shares ("every network has ...", "for each frequency ..."): at least ``MOST`` of the
   cases -> reproduced; at least ``SOME`` -> partly; fewer -> not reproduced.
 """
@@ -34,11 +36,12 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["VERDICTS", "ALPHA", "MOST", "SOME", "Claim", "scorecard", "from_scorecard", "changed_verdicts",
-           "clustering_hits", "grade", "clusters", "does_not_cluster",
-           "topology_more_similar_than_geometry", "cka_agrees_with_svcca", "QUOTES"]
+__all__ = ["VERDICTS", "ALPHA", "MOST", "SOME", "Claim", "scorecard", "paper_claims", "beyond_the_paper",
+           "from_scorecard", "changed_verdicts",
+           "clustering_hits", "grade", "format_p", "clusters", "does_not_cluster",
+           "topology_more_similar_than_geometry", "all_networks_train", "cka_agrees_with_svcca", "QUOTES"]
 
-VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "not tested")
+VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "inconclusive", "not tested")
 ALPHA = 0.05
 MOST = 0.9
 SOME = 0.5
@@ -46,6 +49,10 @@ SOME = 0.5
 #: The paper's sentences that no single study owns, verbatim (NeurIPS 2019 text); each
 #: study holds the quotes of its own claims (:mod:`universality.studies`).
 QUOTES = {
+    "appC.losses": "All networks achieve low error; histograms of the final loss values achieved by all networks "
+                   "are available in Appendix C.",
+    "discussion.universality": "We also see hints of universality: the fixed point topologies show far less "
+                               "variation across networks than the representations do (Fig. 1f, 2e, 3d).",
     "appE.cka": "We found that using SVCCA and CKA yielded similar results for the purposes of determining whether "
                 "representations cluster by architecture or activation function",
     # beyond the paper: the abstract's thesis, tested with measures the paper did not use
@@ -76,21 +83,37 @@ class Claim:
         if self.verdict not in VERDICTS:
             raise ValueError(f"verdict={self.verdict!r} is not one of {VERDICTS!r}")
 
-    def render(self, with_task: bool = False, with_statistic: bool = True) -> str:
+    def render(self, with_task: bool = False, with_statistic: bool = True, width: int = 100) -> str:
         """Plain text for a page: the quote, the number, the verdict (``with_task``: the
-        task after the key; ``with_statistic``: what was measured before its value)."""
+        task after the key; ``with_statistic``: what was measured before its value), each
+        part wrapped at ``width`` characters so that a page shows it without scrolling."""
+        import textwrap
+
         head = f"[{self.key}] ({self.task}) " if with_task else f"[{self.key}] "
         measured = f"{self.statistic}: {self.value}" if with_statistic else self.value
-        lines = [f'{head}The paper: "{self.quote}"', f"  measured: {measured}",
-                 f"  criterion: {self.criterion}", f"  verdict: {self.verdict.upper()}"]
+        parts = [(f'{head}The paper: "{self.quote}"', ""), (f"  measured: {measured}", "    "),
+                 (f"  criterion: {self.criterion}", "    "), (f"  verdict: {self.verdict.upper()}", "    ")]
         if self.note:
-            lines.append(f"  note: {self.note}")
-        return "\n".join(lines)
+            parts.append((f"  note: {self.note}", "    "))
+        return "\n".join(textwrap.fill(text, width=width, subsequent_indent=indent, break_long_words=False,
+                                       break_on_hyphens=False) for text, indent in parts)
 
 
 def scorecard(claims: Sequence[Claim]) -> pd.DataFrame:
     """The claims as a table (one row each), in the order given."""
     return pd.DataFrame([asdict(c) for c in claims]).set_index("key")
+
+
+def paper_claims(card: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a :func:`scorecard` that are the paper's claims (not the findings
+    beyond it, whose keys start with 'beyond.')."""
+    return card[~card.index.str.startswith("beyond.")]
+
+
+def beyond_the_paper(card: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a :func:`scorecard` that test the paper's thesis with measures it did
+    not use (Procrustes, DSA): findings of the book, not claims of the paper."""
+    return card[card.index.str.startswith("beyond.")]
 
 
 def from_scorecard(card: pd.DataFrame) -> list[Claim]:
@@ -136,35 +159,68 @@ def _rows(table: pd.DataFrame, distance: str, label: str) -> dict:
     return out
 
 
+def format_p(p: float) -> str:
+    """A permutation p-value at the precision it carries: two significant digits (from
+    1,000 shuffles its standard error is about 0.005 at p = 0.025)."""
+    if not np.isfinite(p):
+        return "nan"
+    return f"{p:.2f}" if p >= 0.1 else f"{p:.2g}"
+
+
 def _fmt_nn(rows: Mapping) -> str:
-    return "; ".join(f"{w}: accuracy {r.nn_accuracy:.2f} vs chance {r.chance:.2f}, p = {r.p_value:.3g}, "
-                     f"n = {int(r.n)}" for w, r in rows.items()) or "not computable"
+    parts = []
+    for w, r in rows.items():
+        text = (f"{w}: accuracy {r.nn_accuracy:.2f} vs chance {r.chance:.2f}, effect {r.nn_effect:+.2f} "
+                f"[{r.nn_low:+.2f}, {r.nn_high:+.2f}], p = {format_p(r.p_value)}, n = {int(r.n)}: {r.decision}")
+        if r.decision == "inconclusive" and np.isfinite(r.n_to_decide):
+            text += f" (about {int(np.ceil(r.n_to_decide))} networks would decide it)"
+        parts.append(text)
+    return "; ".join(parts) or "not computable"
+
+
+def _margin() -> str:
+    from .effects import MARGINS
+
+    return f"{MARGINS['nn']:.2f}"
 
 
 # ------------------------------------------------------------------------ clustering claims
 
 
 def clusters(key: str, task: str, table: pd.DataFrame, distance: str, label: str, quote: str | None = None) -> Claim:
-    """The claim "``distance`` clusters the networks by ``label``"."""
+    """The claim "``distance`` clusters the networks by ``label``", judged on the
+    nearest-neighbour effect (accuracy - chance) and its 95% bootstrap interval on the
+    panel subset and on all networks (:mod:`universality.effects`): both intervals above 0
+    -> reproduced; one -> partly; both below the margin (no clustering shown) -> not
+    reproduced; otherwise inconclusive."""
     rows = _rows(table, distance, label)
-    sig = [r.p_value < ALPHA for r in rows.values()]
-    verdict = ("not tested" if not rows else "reproduced" if all(sig) and len(sig) == 2 else
-               "partly reproduced" if any(sig) else "not reproduced")
-    return Claim(f"{key} [{label}]", task, quote or QUOTES.get(key, ""), f"{distance} nearest-neighbour accuracy by {label}",
-                 _fmt_nn(rows), f"accuracy above its permutation null (p < {ALPHA}) on the panel subset and on all "
-                 "networks", verdict)
+    dec = [r.decision for r in rows.values()]
+    verdict = ("not tested" if not rows else
+               "reproduced" if dec.count("clusters") == 2 else
+               "partly reproduced" if "clusters" in dec else
+               "not reproduced" if all(d == "does not cluster" for d in dec) else "inconclusive")
+    return Claim(f"{key} [{label}]", task, quote or QUOTES.get(key, ""),
+                 f"{distance} nearest-neighbour accuracy by {label}", _fmt_nn(rows),
+                 f"accuracy above chance with its 95% bootstrap interval above 0 on the panel subset and on all "
+                 f"networks (not reproduced: both intervals below the margin {_margin()})", verdict)
 
 
 def does_not_cluster(key: str, task: str, table: pd.DataFrame, distance: str, label: str,
                      quote: str | None = None, note: str = "") -> Claim:
-    """The claim "``distance`` does not cluster the networks by ``label``"."""
+    """The claim "``distance`` does not cluster the networks by ``label``": an equivalence
+    test.  Both intervals of the nearest-neighbour effect below the margin fixed in
+    :data:`universality.effects.MARGINS` -> reproduced; both above 0 -> not reproduced;
+    one of each -> partly; otherwise inconclusive (never reproduced from p >= 0.05)."""
     rows = _rows(table, distance, label)
-    flat = [r.p_value >= ALPHA for r in rows.values()]
-    verdict = ("not tested" if not rows else "reproduced" if all(flat) and len(flat) == 2 else
-               "partly reproduced" if any(flat) else "not reproduced")
-    return Claim(f"{key} [{label}]", task, quote or QUOTES.get(key, ""), f"{distance} nearest-neighbour accuracy by {label}",
-                 _fmt_nn(rows), f"no clustering detected (p >= {ALPHA}) on the panel subset and on all networks",
-                 verdict, note)
+    dec = [r.decision for r in rows.values()]
+    verdict = ("not tested" if not rows else
+               "reproduced" if dec.count("does not cluster") == 2 else
+               "not reproduced" if dec.count("clusters") == len(dec) else
+               "partly reproduced" if "clusters" in dec and "does not cluster" in dec else "inconclusive")
+    return Claim(f"{key} [{label}]", task, quote or QUOTES.get(key, ""),
+                 f"{distance} nearest-neighbour accuracy by {label}", _fmt_nn(rows),
+                 f"no clustering shown: the 95% bootstrap interval of accuracy - chance below the margin "
+                 f"{_margin()} on the panel subset and on all networks", verdict, note)
 
 
 def topology_more_similar_than_geometry(key: str, task: str, separations: Mapping[str, object],
@@ -182,32 +238,56 @@ def topology_more_similar_than_geometry(key: str, task: str, separations: Mappin
             continue
         parts.append(f"{label}: topology {s.ratio_a:.2f} vs SVCCA {s.ratio_b:.2f}, difference {s.difference:+.2f} "
                      f"[{s.ci_low:+.2f}, {s.ci_high:+.2f}] (n = {s.n})")
-        grades.append(2 if s.ci_high < 0 else 1 if s.difference < 0 else 0)
-    verdict = ("not tested" if not grades else "reproduced" if min(grades) == 2 else
-               "partly reproduced" if max(grades) >= 1 else "not reproduced")
+        grades.append("below" if s.ci_high < 0 else "above" if s.ci_low > 0 else "across")
+    verdict = ("not tested" if not grades else
+               "reproduced" if all(g == "below" for g in grades) else
+               "partly reproduced" if "below" in grades else
+               "not reproduced" if "above" in grades else "inconclusive")
     return Claim(key, task, quote or QUOTES.get(key, ""),
                  "separation ratio (between-class / within-class mean distance), panel subsets", "; ".join(parts),
-                 "topology ratio minus SVCCA ratio below 0 with its 95% bootstrap interval, for both labels", verdict)
+                 "topology ratio minus SVCCA ratio: its 95% bootstrap interval below 0 for every label (partly: for "
+                 "one; not reproduced: above 0 for one and below for none; otherwise inconclusive)", verdict)
+
+
+# ------------------------------------------------------------------------ Appendix C
+
+
+def all_networks_train(tables: Mapping[str, pd.DataFrame]) -> Claim:
+    """Section 2.1 / Appendix C: every network reaches low error.  ``tables``: task -> the
+    population table (every network, with ``meets_criterion`` and ``diverged``); the
+    criterion is each task's (:mod:`universality.quality`)."""
+    parts, ok, n = [], 0, 0
+    for task, t in tables.items():
+        good = t.meets_criterion.astype(bool) & ~t.diverged.astype(bool)
+        ok, n = ok + int(good.sum()), n + len(t)
+        parts.append(f"{task} {int(good.sum())} of {len(t)} ({good.mean():.0%})")
+    share = ok / n if n else np.nan
+    return Claim("appC.losses", "all", QUOTES["appC.losses"], "networks meeting their task's quality criterion",
+                 f"{ok} of {n} ({share:.0%}): " + ", ".join(parts),
+                 "every network (partly: at least 90%)", grade(share, 1.0, 0.9) if n else "not tested")
 
 
 # ------------------------------------------------------------------------ Appendix E
 
 
-def cka_agrees_with_svcca(tables: Mapping[str, pd.DataFrame]) -> Claim:
+def cka_agrees_with_svcca(tables: Mapping[str, pd.DataFrame], svcca: str = "svcca") -> Claim:
     """Appendix E: CKA and SVCCA reach the same clustering conclusions.  ``tables``: task
-    -> statistics.clustering_table with 'svcca' and 'cka' rows; compared: whether each
-    label clusters (p < ALPHA) on the panel subset."""
+    -> statistics.clustering_table with ``svcca`` and 'cka' rows; compared: the decision
+    each reaches on each label's panel subset ('clusters', 'does not cluster',
+    'inconclusive'; :mod:`universality.effects`)."""
     cells, agree = [], 0
     for task, t in tables.items():
         for label in ("arch", "activation"):
-            a, b = _rows(t, "svcca", label).get("panel"), _rows(t, "cka", label).get("panel")
+            a, b = _rows(t, svcca, label).get("panel"), _rows(t, "cka", label).get("panel")
             if a is None or b is None:
                 continue
-            same = (a.p_value < ALPHA) == (b.p_value < ALPHA)
+            same = a.decision == b.decision
             agree += same
-            cells.append(f"{task}/{label}: SVCCA p = {a.p_value:.3g}, CKA p = {b.p_value:.3g}"
+            cells.append(f"{task}/{label}: SVCCA {a.nn_effect:+.2f} [{a.nn_low:+.2f}, {a.nn_high:+.2f}] "
+                         f"{a.decision}, CKA {b.nn_effect:+.2f} [{b.nn_low:+.2f}, {b.nn_high:+.2f}] {b.decision}"
                          + ("" if same else " (differ)"))
     share = agree / len(cells) if cells else np.nan
-    return Claim("appE.cka", "all", QUOTES["appE.cka"], "same clustering verdict (p < 0.05 or not), panel subsets",
+    return Claim("appE.cka", "all", QUOTES["appE.cka"],
+                 f"same clustering decision under {svcca} and CKA, panel subsets",
                  f"{agree} of {len(cells)} agree: " + "; ".join(cells),
                  "all agree (partly: at least half)", grade(share, 1.0, 0.5) if cells else "not tested")

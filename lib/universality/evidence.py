@@ -38,6 +38,7 @@ class Evidence:
     clustering : statistics.clustering_table over every distance in :attr:`distances`
     separations : label -> Separation of the default topology against SVCCA (panel subset)
     linear : name -> table (the study's linearisation tables)
+    variants : name -> fixed points of the study's other searches (``fixed_point_variants``)
     """
 
     task: str
@@ -50,6 +51,7 @@ class Evidence:
     clustering: pd.DataFrame
     separations: dict
     linear: dict = field(default_factory=dict)
+    variants: dict = field(default_factory=dict)
 
     @property
     def topology(self):
@@ -67,6 +69,31 @@ class Evidence:
         out = dict(self.geometry)
         out.update(self.study.topology_distances(self.topologies))
         return out
+
+    def subset(self, network_ids, n_permutations: int = 1000, seed: int = 0, n_boot: int = 1000) -> "Evidence":
+        """The same measurements on part of the analysed networks (for resampling a verdict):
+        distance matrices, fixed points, topologies and linear tables restricted to
+        ``network_ids``, the statistics computed again on them."""
+        ids = [i for i in network_ids if i in self.population.table.index]
+
+        def rows(t):
+            return t[t.network_id.isin(ids)] if "network_id" in t.columns else t
+
+        def keep(d):
+            have = [i for i in ids if i in set(d.coords["network"].values)]
+            return d.sel(network=have, network_2=have)
+
+        ev = Evidence(self.task, self.study, self.population.subset(ids),
+                      self.table.loc[[i for i in self.table.index if i in set(ids) or i not in
+                                      set(self.population.table.index)]],
+                      {k: keep(d) for k, d in self.geometry.items()}, {i: self.fixed_points[i] for i in ids},
+                      {k: t.subset(ids) for k, t in self.topologies.items()}, pd.DataFrame(), {},
+                      {k: rows(t) for k, t in self.linear.items()},
+                      {k: {i: v[i] for i in ids if i in v} for k, v in self.variants.items()})
+        ev.clustering = statistics.clustering_table(ev.distances, n_permutations=n_permutations, seed=seed,
+                                                    n_boot=n_boot)
+        ev.separations = _separations(ev.geometry, ev.topology.distances) if "svcca" in ev.geometry else {}
+        return ev
 
 
 def _separations(geometry, topo_d) -> dict:
@@ -116,6 +143,8 @@ def gather(population, metrics: Sequence = ("svcca",), n_trials: int = 64, varia
     ev.clustering = statistics.clustering_table(ev.distances, n_permutations=n_permutations, seed=seed)
     ev.separations = _separations(geometry, ev.topology.distances) if "svcca" in geometry else {}
     ev.linear = study.linear(pop, fps)
+    ev.variants = {name: analysis.fixed_points(pop, study.fixed_point_config(**dict(changes)), workspace=ws)
+                   for name, changes in study.fixed_point_variants.items()}
     return ev
 
 
@@ -139,11 +168,15 @@ def judge(ev: Evidence) -> list[claims.Claim]:
 
 
 def scorecard(populations: dict, n_trials: int = 64, variance_kept: float = 0.95, seed: int = 0,
-              n_permutations: int = 1000, workspace=None, progress: bool = False) -> pd.DataFrame:
+              n_permutations: int = 1000, workspace=None, progress: bool = False,
+              stability: bool = True) -> pd.DataFrame:
     """Every claim the book checks, on the given populations (task -> loaded Population),
     as :func:`universality.claims.scorecard`: each study's claims and extra claims (the
-    CDI study's Fig. 4), CKA against SVCCA, and the beyond-the-paper tests of the
-    abstract's thesis under the Procrustes shape metric and under DSA.
+    CDI study's Fig. 4), CKA against SVCCA, Appendix C's training claim, and the
+    beyond-the-paper tests of the abstract's thesis under the Procrustes shape metric and
+    under DSA.  With ``stability``, each claim judged on the evidence also carries its
+    verdicts on the two seed halves, whether they agree, and its agreement over
+    subsamples (:func:`universality.stability.resampled_verdicts`).
 
     Stored through :mod:`universality.artifacts` (kind 'scorecard', keyed by the networks,
     the settings and the whole library's source: a verdict's wording or criterion is
@@ -156,21 +189,29 @@ def scorecard(populations: dict, n_trials: int = 64, variance_kept: float = 0.95
 
     ws = Workspace.of(workspace, progress=progress) if not isinstance(workspace, Workspace) else workspace
     settings = artifacts.settings_of("with procrustes and dsa", sorted(populations), n_trials, variance_kept, seed,
-                                     n_permutations,
+                                     n_permutations, {"stability": bool(stability)},
                                      [sorted(p.table.get("left_out", pd.Series(dtype=bool)).items())
                                       for p in populations.values()])
 
     def compute():
-        found, tables = [], {}
+        from .stability import resampled_verdicts
+
+        found, tables, evs = [], {}, {}
         for task, pop in populations.items():
             ev = gather(pop, metrics=("svcca", "cka", Procrustes(alpha=1.0)), n_trials=n_trials,
                         variance_kept=variance_kept, seed=seed, n_permutations=n_permutations, dynamics=True,
                         workspace=ws)
+            evs[task] = ev
             found += judge(ev)
             tables[task] = ev.clustering
             found += ev.study.extra_claims(pop, n_trials, variance_kept, seed, ws)
         found.append(claims.cka_agrees_with_svcca(tables))
-        return claims.scorecard(found)
+        found.append(claims.all_networks_train({t: p.table for t, p in populations.items()}))
+        card = claims.scorecard(found)
+        if stability:
+            st = resampled_verdicts(evs, card, seed=seed)
+            card = card.join(st.drop(columns=["verdict"]), how="left")
+        return card
 
     card, _ = artifacts.get("scorecard", "all", [p.trained() for p in populations.values()], settings, compute,
                             lambda path: pd.DataFrame(json.loads(path.read_text())).set_index("key"),

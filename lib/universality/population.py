@@ -109,6 +109,15 @@ class Population:
         return Population(self.task, sub, {i: self.params[i] for i in sub.index},
                           {i: self.curves[i] for i in sub.index}, _spec=self._spec, source=self.source)
 
+    def subset(self, network_ids) -> "Population":
+        """The networks ``network_ids`` (in that order)."""
+        ids = list(network_ids)
+        missing = [i for i in ids if i not in self.table.index]
+        if missing:
+            raise ValueError(f"network {missing[0]!r} is not in the population")
+        return Population(self.task, self.table.loc[ids], {i: self.params[i] for i in ids},
+                          {i: self.curves[i] for i in ids}, _spec=self._spec, source=self.source)
+
     def trained(self) -> "Population":
         """Only the networks that learned the task: not diverged, and not left out for
         missing the task's quality criterion (:mod:`universality.quality`; the profile's

@@ -38,6 +38,7 @@ from sklearn.metrics import silhouette_score
 
 __all__ = [
     "check_distances",
+    "label_codes",
     "nearest_neighbour_weights",
     "nearest_neighbours",
     "permutation_chance",
@@ -93,7 +94,9 @@ def _check_int(value, name: str, minimum: int) -> int:
     return int(value)
 
 
-def _codes(labels, distances, n: int) -> np.ndarray:
+def label_codes(labels, distances, n: int) -> np.ndarray:
+    """Integer class codes 0..C-1 of ``labels`` (an array of P, or a coordinate name of a
+    labelled matrix), checked: 2 <= C <= P - 1."""
     if isinstance(labels, str):
         if not isinstance(distances, xr.DataArray) or labels not in distances.coords:
             raise ValueError(f"labels={labels!r} names no coordinate of distances; pass an array of P labels, "
@@ -182,7 +185,7 @@ def cluster_stats(distances, labels, n_permutations: int = 1000, seed: int = 0) 
     """
     d = check_distances(distances)
     n = d.shape[0]
-    codes = _codes(labels, distances, n)
+    codes = label_codes(labels, distances, n)
     n_perm = _check_int(n_permutations, "n_permutations", 1)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError(f"seed={seed!r} must be an integer")
@@ -219,7 +222,7 @@ def _ratio(d: np.ndarray, codes: np.ndarray, ident: np.ndarray) -> float:
 def separation_ratio(distances, labels) -> float:
     """``mean between-class distance / mean within-class distance`` (1: no separation)."""
     d = check_distances(distances)
-    codes = _codes(labels, distances, d.shape[0])
+    codes = label_codes(labels, distances, d.shape[0])
     return _ratio(d, codes, np.eye(len(d), dtype=bool))
 
 
@@ -257,7 +260,7 @@ def compare_separation(distances_a, distances_b, labels, n_boot: int = 1000, see
         if ia != ib:
             raise ValueError("distances_a and distances_b hold different networks (or another order); "
                              "select the same networks in both first")
-    codes = _codes(labels, distances_a, da.shape[0])
+    codes = label_codes(labels, distances_a, da.shape[0])
     n_boot = _check_int(n_boot, "n_boot", 1)
     if not 0 < level < 1:
         raise ValueError(f"level={level!r} must be in (0, 1)")
@@ -306,17 +309,23 @@ def _why_not(d: xr.DataArray, label: str) -> str | None:
 
 def clustering_table(distances: Mapping[str, xr.DataArray], by: Sequence[str] = ("arch", "activation"),
                      subsets: Mapping[str, Mapping] | None = None, n_permutations: int = 1000,
-                     seed: int = 0) -> pd.DataFrame:
+                     seed: int = 0, n_boot: int = 1000) -> pd.DataFrame:
     """Nearest-neighbour tests of each label under each distance, on two sets of networks.
 
     Rows are indexed by (distance, label, networks): ``networks='all'`` uses every network
     of the matrix; ``networks='panel'`` the subset of the paper's MDS panel for that label
     (``subsets``, default :data:`PANEL_SUBSETS`: architectures among tanh networks,
     activations among Vanilla networks).  Columns: n, classes, nn_accuracy, chance,
-    p_value, silhouette, n_tied and ``note``; a test that cannot be computed (too few
-    networks, one class) gives a row of NaN with the reason in ``note`` instead of an
-    error, so a page with a small population still runs.
+    p_value, silhouette, n_tied, the effect sizes with their bootstrap intervals
+    (:mod:`universality.effects`: ``nn_effect`` = accuracy - chance, ``nn_low``,
+    ``nn_high``; ``sep_effect`` = separation ratio - 1, ``sep_low``, ``sep_high``; ``n_boot``
+    resamples), the ``decision`` the nearest-neighbour effect supports ('clusters', 'does
+    not cluster' or 'inconclusive') with ``n_to_decide``, and ``note``; a test that cannot
+    be computed (too few networks, one class) gives a row of NaN with the reason in
+    ``note`` instead of an error, so a page with a small population still runs.
     """
+    from . import effects
+
     subsets = PANEL_SUBSETS if subsets is None else subsets
     rows = []
     for name, d in distances.items():
@@ -329,14 +338,22 @@ def clustering_table(distances: Mapping[str, xr.DataArray], by: Sequence[str] = 
                 why = _why_not(dd, label)
                 if why is None:
                     st = cluster_stats(dd, label, n_permutations=n_permutations, seed=seed)
+                    nn = effects.nn_effect(dd, label, n_boot=n_boot, seed=seed)
+                    sep = effects.separation_effect(dd, label, n_boot=n_boot, seed=seed)
+                    dec = effects.decide(nn)
                     row.update(classes=st.n_classes, nn_accuracy=st.accuracy, chance=st.chance, p_value=st.p_value,
-                               silhouette=st.silhouette, n_tied=st.n_tied, note="")
+                               silhouette=st.silhouette, n_tied=st.n_tied, nn_effect=nn.estimate, nn_low=nn.low,
+                               nn_high=nn.high, sep_effect=sep.estimate, sep_low=sep.low, sep_high=sep.high,
+                               decision=dec.decision, n_to_decide=dec.n_to_decide, note="")
                 else:
                     row.update(classes=np.nan, nn_accuracy=np.nan, chance=np.nan, p_value=np.nan,
-                               silhouette=np.nan, n_tied=np.nan, note=f"not computed: {why}")
+                               silhouette=np.nan, n_tied=np.nan, nn_effect=np.nan, nn_low=np.nan, nn_high=np.nan,
+                               sep_effect=np.nan, sep_low=np.nan, sep_high=np.nan, decision="not computed",
+                               n_to_decide=np.nan, note=f"not computed: {why}")
                 rows.append(row)
     cols = ["distance", "label", "networks", "n", "classes", "nn_accuracy", "chance", "p_value", "silhouette",
-            "n_tied", "note"]
+            "n_tied", "nn_effect", "nn_low", "nn_high", "sep_effect", "sep_low", "sep_high", "decision",
+            "n_to_decide", "note"]
     return pd.DataFrame(rows, columns=cols).set_index(["distance", "label", "networks"])
 
 

@@ -47,12 +47,17 @@ class Study:
     trial_share: float = 1.0
     #: fields of :class:`~universality.fixed_points.FixedPointConfig` that differ from its defaults
     fixed_point_preset: Mapping = {}
+    #: more fixed-point searches a claim needs: name -> fields changed from the preset
+    #: (e.g. the flip-flop's approximate fixed points, q <= 1e-6 instead of exact ones)
+    fixed_point_variants: Mapping = {}
     #: fields of :class:`~universality.dynamics_similarity.DSAConfig` that differ from its defaults
     dsa_preset: Mapping = {}
     #: the topology options :meth:`topologies` takes, with their defaults
     options: Mapping = {}
     #: the paper's claims about this task
     claims: tuple = ()
+    #: topology principles that are the paper's own procedure (named ', paper' in tables)
+    paper_principles: tuple = ()
 
     # ---------------------------------------------------------------- declarations
 
@@ -93,7 +98,8 @@ class Study:
         book's (the first), then 'topology (<principle>)'."""
         out = {}
         for i, (p, t) in enumerate(topologies.items()):
-            out["topology" if i == 0 else f"topology ({p}{', paper' if p == 'readout' else ''})"] = t.distances
+            out["topology" if i == 0 else f"topology ({p}{', paper' if p in self.paper_principles else ''})"] = \
+                t.distances
         return out
 
     def linear(self, population, fps) -> dict:

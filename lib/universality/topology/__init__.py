@@ -28,7 +28,7 @@ import pandas as pd
 import xarray as xr
 from scipy.spatial.distance import pdist, squareform
 
-from . import alignment, graphs, transitions
+from . import alignment, graphs, signatures, transitions
 from .alignment import PRINCIPLES, cube_positions, ideal_graph, position_names, readout_order
 from .graphs import cdi_graph, knn_adjacency, sine_graph
 from .transitions import TopologyConfig, heteroclinic_trajectories, transition_matrices
@@ -41,6 +41,7 @@ __all__ = [
     "graph_distances",
     "flipflop_topology",
     "sine_topology",
+    "sine_signature_topology",
     "cdi_topology",
     "distance_to_ideal",
     "transition_matrices",
@@ -54,6 +55,7 @@ __all__ = [
     "cdi_graph",
     "alignment",
     "graphs",
+    "signatures",
     "transitions",
 ]
 
@@ -112,6 +114,19 @@ class Topology:
         keep = [k for k in self.graphs if int(self.counts[k]) == self.modal_count]
         mask = np.isin(self.distances.coords[DIMS[0]].values, np.array(keep, dtype=object))
         return self.distances.isel({DIMS[0]: mask, DIMS[1]: mask})
+
+    def subset(self, network_ids) -> "Topology":
+        """The same topology restricted to ``network_ids`` (the modal count recomputed)."""
+        keep = [i for i in network_ids if i in self.counts.index]
+        counts = self.counts.loc[keep]
+        compared = [i for i in keep if i in self.graphs]
+        modal = modal_count(counts.to_dict())[0] if len(counts) else None
+        d = self.distances.sel({DIMS[0]: compared, DIMS[1]: compared})
+        return Topology(self.task, self.principle, {i: self.graphs[i] for i in compared}, self.row_names,
+                        {i: self.point_index[i] for i in compared}, counts,
+                        self.unmatched.loc[[i for i in compared if i in self.unmatched.index]], modal,
+                        {i: v for i, v in self.set_aside.items() if i in keep}, d,
+                        {i: self.fixed_points[i] for i in keep if i in self.fixed_points})
 
     def points(self, network_id):
         """The network's fixed points in row order and a mask of the rows it has a point for."""
@@ -223,7 +238,23 @@ def sine_topology(fps: Mapping, n_conditions: int, k: int = 1, labels: pd.DataFr
         m, idx = sine_graph(f, n_conditions, k)
         return m, idx, 0
 
-    return _build("sine", "condition", fps, one, names, labels)
+    return _build("sine", "nearest neighbours", fps, one, names, labels)
+
+
+def sine_signature_topology(fps: Mapping, n_conditions: int, labels: pd.DataFrame | None = None,
+                            row_names=None) -> Topology:
+    """Per-frequency stability signatures (:mod:`~universality.topology.signatures`): the
+    number of fixed points and the slowest point's unstable oscillatory and real modes,
+    compared across networks; unchanged by any re-spacing of the points in state space."""
+    from .signatures import stability_signature
+
+    names = row_names if row_names is not None else tuple(f"condition {c}" for c in range(n_conditions))
+
+    def one(nid, f):
+        m, idx = stability_signature(f, n_conditions)
+        return m, idx, 0
+
+    return _build("sine", "signature", fps, one, names, labels)
 
 
 def cdi_topology(fps: Mapping, n_conditions: int, n_points: int = 10, k: int = 1,

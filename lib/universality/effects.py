@@ -1,0 +1,197 @@
+"""Effect sizes with bootstrap intervals, and the three-way decisions made from them.
+
+"The networks cluster by architecture" and "they do not" are claims about the size of an
+effect, not about a p-value: failing to reject at 16 networks says little, and at 2,880
+almost any effect is significant.  So each clustering statistic is an effect with an
+interval:
+
+* **nearest-neighbour effect**: tie-averaged 1-NN accuracy minus its chance level
+  (:func:`universality.statistics.cluster_stats`): 0 when the label tells nothing about
+  a network's nearest neighbour, ``1 - chance`` when every neighbour shares the label;
+* **separation effect**: the separation ratio minus 1 (between-class over within-class
+  mean distance; :func:`universality.statistics.separation_ratio`): 0 when the classes
+  are as far from each other as from themselves.
+
+The interval is a stratified bootstrap over networks (networks resampled with
+replacement within each class, so the class sizes and the chance level stay fixed; a
+network and its own copy are never each other's neighbour nor a within-class pair), the
+percentile interval at ``level``.
+
+:func:`decide` turns an effect into one of :data:`DECISIONS`, with a margin fixed in this
+module before any run (:data:`MARGINS`):
+
+* ``'clusters'`` when the interval's lower bound is above 0;
+* ``'does not cluster'`` only when the upper bound is below the margin (an equivalence
+  test: the effect is shown to be smaller than what would matter);
+* ``'inconclusive'`` otherwise, with the number of networks at which the interval,
+  shrinking as 1/sqrt(n), would have decided it (:attr:`Decision.n_to_decide`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ParameterError
+
+__all__ = ["Effect", "Decision", "DECISIONS", "MARGINS", "nn_effect", "separation_effect", "decide",
+           "difference_effect"]
+
+DECISIONS = ("clusters", "does not cluster", "inconclusive", "not computed")
+
+#: What "no effect" means, fixed before any run.  Nearest-neighbour effect: below 0.10 --
+#: at most one network in ten more often next to its own class than chance would put it.
+#: Separation effect: below 0.05 -- classes at most 5% farther from each other than from
+#: themselves.
+MARGINS = {"nn": 0.10, "separation": 0.05}
+
+
+@dataclass(frozen=True)
+class Effect:
+    """An effect size, its percentile bootstrap interval, and how it was measured."""
+
+    kind: str  # 'nn' (accuracy - chance), 'separation' (ratio - 1) or 'difference'
+    estimate: float
+    low: float
+    high: float
+    n: int
+    n_boot: int
+    level: float = 0.95
+
+    def __str__(self) -> str:
+        return f"{self.estimate:+.2f} [{self.low:+.2f}, {self.high:+.2f}]"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What an effect says (one of :data:`DECISIONS`), against which margin, and the
+    population size that would decide an inconclusive one (NaN otherwise)."""
+
+    decision: str
+    effect: Effect
+    margin: float
+    n_to_decide: float = np.nan
+
+    def __str__(self) -> str:
+        out = f"{self.effect} (margin {self.margin:.2f}, n = {self.effect.n}): {self.decision}"
+        if self.decision == "inconclusive" and np.isfinite(self.n_to_decide):
+            out += f"; about {int(np.ceil(self.n_to_decide))} networks would decide it"
+        return out
+
+
+def _check(n_boot, level, seed):
+    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
+        raise ParameterError(f"n_boot={n_boot!r} must be an integer >= 1")
+    if not 0 < level < 1:
+        raise ParameterError(f"level={level!r} must be in (0, 1)")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ParameterError(f"seed={seed!r} must be an integer")
+
+
+def _prepare(distances, labels):
+    from .statistics import check_distances, label_codes
+
+    d = check_distances(distances)
+    return d, label_codes(labels, distances, d.shape[0])
+
+
+def _resamples(codes, n_boot, seed):
+    rng = np.random.default_rng(seed)
+    members = [np.flatnonzero(codes == c) for c in range(codes.max() + 1)]
+    for _ in range(n_boot):
+        yield np.concatenate([rng.choice(m, size=len(m)) for m in members])
+
+
+def _nn_accuracy(d, codes, ident, rtol=1e-9):
+    """Tie-averaged nearest-neighbour accuracy; ``ident`` marks pairs that are one network
+    (never each other's neighbour)."""
+    d = d.copy()
+    d[ident] = np.inf
+    tol = rtol * max(float(d[np.isfinite(d)].max()) if np.isfinite(d).any() else 0.0, np.finfo(float).tiny)
+    near = d <= d.min(axis=1, keepdims=True) + tol
+    near &= np.isfinite(d)
+    w = near / np.maximum(near.sum(axis=1, keepdims=True), 1)
+    return float(np.sum(w * (codes[:, None] == codes[None, :])) / len(d))
+
+
+def _interval(values, level):
+    values = np.asarray([v for v in values if np.isfinite(v)])
+    if not len(values):
+        return np.nan, np.nan
+    lo, hi = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
+
+
+def nn_effect(distances, labels, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> Effect:
+    """Nearest-neighbour accuracy minus chance, with a stratified bootstrap interval."""
+    from .statistics import permutation_chance
+
+    _check(n_boot, level, seed)
+    d, codes = _prepare(distances, labels)
+    chance = permutation_chance(codes)
+    eye = np.eye(len(d), dtype=bool)
+    est = _nn_accuracy(d, codes, eye) - chance
+    boots = [_nn_accuracy(d[np.ix_(i, i)], codes[i], i[:, None] == i[None, :]) - chance
+             for i in _resamples(codes, n_boot, seed)]
+    return Effect("nn", est, *_interval(boots, level), len(d), n_boot, level)
+
+
+def _ratio(d, codes, ident):
+    same = codes[:, None] == codes[None, :]
+    within, between = d[same & ~ident], d[~same]
+    if not within.size or not between.size or within.mean() <= 0:
+        return np.nan
+    return float(between.mean() / within.mean())
+
+
+def separation_effect(distances, labels, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> Effect:
+    """Separation ratio minus 1, with a stratified bootstrap interval."""
+    _check(n_boot, level, seed)
+    d, codes = _prepare(distances, labels)
+    est = _ratio(d, codes, np.eye(len(d), dtype=bool)) - 1.0
+    boots = [_ratio(d[np.ix_(i, i)], codes[i], i[:, None] == i[None, :]) - 1.0
+             for i in _resamples(codes, n_boot, seed)]
+    return Effect("separation", est, *_interval(boots, level), len(d), n_boot, level)
+
+
+def difference_effect(distances_a, distances_b, labels, n_boot: int = 1000, seed: int = 0,
+                      level: float = 0.95) -> Effect:
+    """Separation ratio under ``a`` minus under ``b`` (same networks, same order; the same
+    resample for both), e.g. topology minus geometry: below 0 when the classes are closer
+    together, relative to their spread, under ``a``."""
+    _check(n_boot, level, seed)
+    if np.shape(distances_a) != np.shape(distances_b):
+        raise ParameterError(f"distances_a {np.shape(distances_a)} and distances_b {np.shape(distances_b)} must "
+                             "hold the same networks")
+    da, codes = _prepare(distances_a, labels)
+    db, _ = _prepare(distances_b, labels)
+    eye = np.eye(len(da), dtype=bool)
+    est = _ratio(da, codes, eye) - _ratio(db, codes, eye)
+    boots = []
+    for i in _resamples(codes, n_boot, seed):
+        ident = i[:, None] == i[None, :]
+        boots.append(_ratio(da[np.ix_(i, i)], codes[i], ident) - _ratio(db[np.ix_(i, i)], codes[i], ident))
+    return Effect("difference", est, *_interval(boots, level), len(da), n_boot, level)
+
+
+def decide(effect: Effect, margin: float | None = None) -> Decision:
+    """'clusters' (lower bound > 0), 'does not cluster' (upper bound < margin) or
+    'inconclusive', with the population size that would decide the last: the interval's
+    half-width ``w`` shrinks as 1/sqrt(n), so it excludes 0 at ``n (w / estimate)^2`` and
+    falls under the margin at ``n (w / (margin - estimate))^2``; the smaller of the two
+    that can happen is reported."""
+    margin = MARGINS.get(effect.kind, np.nan) if margin is None else float(margin)
+    if not (np.isfinite(effect.estimate) and np.isfinite(effect.low) and np.isfinite(effect.high)):
+        return Decision("not computed", effect, margin)
+    if effect.low > 0:
+        return Decision("clusters", effect, margin)
+    if effect.high < margin:
+        return Decision("does not cluster", effect, margin)
+    w = max((effect.high - effect.low) / 2, 1e-12)
+    options = []
+    if effect.estimate > 0:
+        options.append(effect.n * (w / effect.estimate) ** 2)
+    if effect.estimate < margin:
+        options.append(effect.n * (w / (margin - effect.estimate)) ** 2)
+    return Decision("inconclusive", effect, margin, min(options) if options else np.nan)
