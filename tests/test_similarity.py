@@ -260,7 +260,7 @@ def test_pairwise_bad_inputs_raise_before_compute(no_compute):
             pairwise_distances(reps, variance_kept=v, progress=False)
     with pytest.raises(ValueError, match=r"labels has 2 rows but representations has 3"):
         pairwise_distances(reps, labels=pd.DataFrame({"arch": ["a", "b"]}), progress=False)
-    with pytest.raises(ValueError, match=r"metric='pca' is not one of \('svcca', 'cka', 'procrustes'\)"):
+    with pytest.raises(ValueError, match=r"metric='pca' is not one of \('svcca', 'svcca_matched', 'cka', 'procrustes'\)"):
         pairwise_distances(reps, metric="pca", progress=False)
     with pytest.raises(ValueError, match=r"block_size=0 must be a positive integer"):
         pairwise_distances(reps, block_size=0, progress=False)
@@ -357,3 +357,164 @@ def test_metric_objects_validate_their_parameters():
     svcca = similarity.pairwise(similarity.SVCCA(0.9), [np.random.default_rng(0).standard_normal((30, 4))
                                                        for _ in range(3)], progress=False)
     assert svcca.attrs == {"metric": "svcca", "variance_kept": 0.9}
+
+
+# ------------------------------------------------------------- SVCCA on matched dimensions
+
+
+def reference_top(x, k):
+    """The top-k principal components of x by scipy's SVD, (n, k)."""
+    xc = x - x.mean(axis=0)
+    _, _, vt = sla.svd(xc, full_matrices=False)
+    return xc @ vt[:k].T
+
+
+def reference_matched(x, y, k):
+    """Both sides keep k components; CCA by whitening; 1 - (sum of the k correlations) / k."""
+    a, b = reference_top(x, k), reference_top(y, k)
+    t = inv_sqrt(a.T @ a) @ (a.T @ b) @ inv_sqrt(b.T @ b)
+    return 1.0 - sla.svdvals(t).sum() / k
+
+
+def reference_k(rule, ks, i, j):
+    return {"max": max(ks), "median": int(np.ceil(np.median(ks))), "pair": max(ks[i], ks[j])}.get(rule, rule)
+
+
+# Tolerance 1e-8: the reference whitens with scipy's SVD and inverse square roots, the
+# library takes a QR factor of the principal components: the same numbers through different
+# round-off (agreement is ~1e-12 on these well-conditioned draws).
+@pytest.mark.parametrize("rule", ["max", "median", "pair", 10])
+@pytest.mark.parametrize("block_size", [None, 1, 2, 3])
+def test_matched_all_pairs_equals_per_pair_reference(rule, block_size):
+    rng = np.random.default_rng(11)
+    reps = population(rng)
+    ks = [reference_reduce(r, 0.95).shape[1] for r in reps]
+    assert len(set(ks)) > 3  # the rules differ, and blocks are zero-padded
+    d = similarity.pairwise(similarity.MatchedSVCCA(k=rule), reps, block_size=block_size, progress=False)
+    p = len(reps)
+    ref = np.zeros((p, p))
+    for i in range(p):
+        for j in range(p):
+            if i != j:
+                ref[i, j] = reference_matched(reps[i], reps[j], reference_k(rule, ks, i, j))
+    np.testing.assert_allclose(d.values, ref, rtol=0, atol=1e-8)
+    assert list(d.coords["n_variance"].values) == ks
+    kept = ks if rule == "pair" else [reference_k(rule, ks, 0, 0)] * p
+    assert list(d.coords["n_kept"].values) == kept
+    assert d.attrs["metric"] == "svcca_matched" and d.attrs["k"] == rule
+    assert ("k_common" not in d.attrs) if rule == "pair" else d.attrs["k_common"] == kept[0]
+
+
+def test_matched_equals_svcca_when_every_network_keeps_the_same_dimension():
+    """Known answer: with equal 95% counts both variants average the same correlations."""
+    rng = np.random.default_rng(2)
+    reps = [latent_data(rng, rank=5, units=40, noise=0.3) for _ in range(6)]
+    assert {reduce(r).n_kept for r in reps} == {5}
+    a = similarity.pairwise(similarity.SVCCA(), reps, progress=False)
+    for rule in ("max", "median", "pair", 5):
+        b = similarity.pairwise(similarity.MatchedSVCCA(k=rule), reps, progress=False)
+        np.testing.assert_allclose(b.values, a.values, rtol=0, atol=1e-12)  # same products, same SVD
+
+
+def test_matched_keeps_both_sides_at_the_same_dimension_where_svcca_does_not():
+    """A network whose 95% lies in a shared 2-D signal: SVCCA averages only those 2 (near 1)
+    correlations, the matched variant also its 6 low-variance, unshared components."""
+    rng = np.random.default_rng(4)
+    z = rng.standard_normal((500, 8))
+    wide = z @ random_orthogonal(rng, 32)[:8] * 3 + 0.05 * rng.standard_normal((500, 32))  # 8 equal PCs
+    narrow = z[:, :2] @ rng.standard_normal((2, 32)) * 10 + rng.standard_normal((500, 32))
+    k_wide = reduce(wide).n_kept
+    assert reduce(narrow).n_kept == 2 and k_wide == 8
+    assert svcca_distance(narrow, wide) < 0.01
+    d = similarity.pairwise(similarity.MatchedSVCCA(), [narrow, wide], progress=False)
+    assert list(d.coords["n_kept"].values) == [k_wide, k_wide]
+    # 2 of k_wide correlations are near 1, the others (noise against signal) small
+    assert d.values[0, 1] > 0.5
+    assert d.values[0, 1] == pytest.approx(reference_matched(narrow, wide, k_wide), abs=1e-8)
+
+
+@pytest.mark.parametrize("rule", ["max", "median", "pair", 6])
+def test_matched_invariances(rule):
+    rng = np.random.default_rng(5)
+    x = latent_data(rng, rank=5, units=64)  # exactly rank 5
+    a = rng.standard_normal((64, 64))
+    full = latent_data(rng, rank=12, units=40, noise=0.1)
+    noisy = latent_data(rng, rank=5, units=64, noise=0.3)
+    reps = [x, x @ a, full, noisy, noisy @ random_orthogonal(rng, 64) * 2.0 - 1.0]
+    d = similarity.pairwise(similarity.MatchedSVCCA(k=rule), reps, progress=False)
+    k = d.coords["n_kept"].values
+    assert reduce(full).n_kept > 5
+    assert d.values[0, 1] < 1e-8  # rank 5 on both sides: the pair keeps 5, CCA is invariant
+    assert d.values[3, 4] < 1e-8  # orthogonal map, scale and offset
+    # x has no 6th direction: its missing correlations count as 0, so it is no hub
+    pair_k = min(k.max() if rule != "pair" else max(5, reduce(full).n_kept), 40)
+    assert d.values[0, 2] >= 1.0 - 5.0 / pair_k - 1e-12
+    assert d.values[0, 2] > 0.3
+
+
+def test_matched_shuffling_the_networks_permutes_the_matrix():
+    rng = np.random.default_rng(6)
+    reps = population(rng)
+    perm = rng.permutation(len(reps))
+    for rule in ("max", "median", "pair"):
+        m = similarity.MatchedSVCCA(k=rule)
+        d = similarity.pairwise(m, reps, progress=False)
+        e = similarity.pairwise(m, [reps[i] for i in perm], block_size=2, progress=False)
+        np.testing.assert_allclose(e.values, d.values[np.ix_(perm, perm)], rtol=0, atol=1e-12)
+        assert e.attrs == d.attrs
+
+
+def test_matched_validates_k_and_is_named():
+    for k in ("mean", 0, -2, 2.5, True, None):
+        with pytest.raises(ValueError, match=r"k=.* is not one of \('max', 'median', 'pair'\) or a positive integer"):
+            similarity.MatchedSVCCA(k=k)
+    with pytest.raises(ValueError, match=r"variance_kept=1.5 is outside \(0, 1\]"):
+        similarity.MatchedSVCCA(variance_kept=1.5)
+    m = similarity.metric_from_name("svcca_matched", 0.9)
+    assert m == similarity.MatchedSVCCA(0.9, "max") and m.name == "svcca_matched"
+    assert similarity.MatchedSVCCA(k=np.int64(3)).k == 3  # numpy integers are integers
+    rng = np.random.default_rng(0)
+    reps = _reps(rng)
+    d = pairwise_distances(reps, "svcca_matched", variance_kept=0.9, progress=False)
+    assert d.attrs["metric"] == "svcca_matched" and d.attrs["variance_kept"] == 0.9
+    with pytest.raises(ValueError, match=r"labels has column\(s\) \['n_variance'\]"):
+        similarity.pairwise(m, reps, labels=pd.DataFrame({"n_variance": [1, 2, 3]}), progress=False)
+
+
+def test_pairwise_with_matched_svcca_validates_before_compute(no_compute):
+    rng = np.random.default_rng(0)
+    reps = _reps(rng)
+    reps[1] = reps[1][:49]
+    with pytest.raises(ValueError, match=r"representations\[1\] has 49 samples"):
+        similarity.pairwise(similarity.MatchedSVCCA(), reps, progress=False)
+
+
+# ------------------------------------------------------------------------ kept dimensions
+
+
+def test_kept_dimensions_per_metric():
+    rng = np.random.default_rng(3)
+    reps = population(rng)
+    labels = pd.DataFrame({"network_id": [f"n{i}" for i in range(len(reps))],
+                           "arch": ["gru", "gru", "lstm", "lstm", "vanilla", "vanilla", "ugrnn"]})
+    ks = [reference_reduce(r, 0.95).shape[1] for r in reps]
+    svcca = similarity.kept_dimensions(reps, labels=labels)  # default: SVCCA(0.95)
+    assert list(svcca.columns) == ["network_id", "arch", "n_units", "rank", "n_variance", "n_kept", "explained"]
+    assert list(svcca.n_units) == [r.shape[1] for r in reps] and list(svcca["rank"]) == [r.shape[1] for r in reps]
+    assert list(svcca.n_variance) == ks == list(svcca.n_kept)
+    assert np.all(svcca.explained >= 0.95) and svcca.attrs["metric"] == "svcca"
+    matched = similarity.kept_dimensions(reps, similarity.MatchedSVCCA())
+    assert list(matched.n_kept) == [max(ks)] * len(reps) and list(matched.n_variance) == ks
+    assert np.all(matched.explained >= svcca.explained) and matched.attrs["k_common"] == max(ks)
+    cka = similarity.kept_dimensions(reps, similarity.LinearCKA())
+    assert list(cka.n_kept) == list(cka["rank"]) and np.allclose(cka.explained, 1.0)
+    low = similarity.kept_dimensions([latent_data(rng, n=300, rank=5, units=64) for _ in range(2)] + [reps[4]],
+                                     similarity.MatchedSVCCA(k=20))
+    assert list(low["rank"][:2]) == [5, 5] and list(low.n_kept) == [5, 5, 20]  # capped at the rank
+    summary = similarity.kept_summary(svcca, by=["arch"])
+    assert summary.loc["gru", ("n_variance", "max")] == max(ks[:2])
+    assert summary.loc["gru", ("networks", "")] == 2
+    with pytest.raises(ValueError, match=r"table has no column\(s\) \['activation'\]"):
+        similarity.kept_summary(svcca)
+    with pytest.raises(ValueError, match="is not a Metric"):
+        similarity.kept_dimensions(reps, "svcca")

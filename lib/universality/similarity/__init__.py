@@ -23,21 +23,24 @@ computed in feature space, never with samples x samples kernels::
 
     CKA(X, Y) = ||Yc^T Xc||_F^2 / (||Xc^T Xc||_F ||Yc^T Yc||_F),   d = 1 - CKA.
 
-Metrics are objects (:class:`SVCCA`, :class:`LinearCKA`, :class:`Procrustes`, the
-angular shape metric with partial whitening) and :func:`pairwise` computes any of them for
-all pairs (:func:`pairwise_distances` names the metric by a string).  All pairs reduce each
+Metrics are objects (:class:`SVCCA`, :class:`MatchedSVCCA` (both sides of every pair keep
+the same number of components), :class:`LinearCKA`, :class:`Procrustes`, the angular shape
+metric with partial whitening) and :func:`pairwise` computes any of them for all pairs (:func:`pairwise_distances` names the metric by a string).  All pairs reduce each
 network ONCE and batch the pair products: the cached bases are stacked block by block (networks sorted by their kept
 dimension, zero-padded to the largest in the block) so that one matrix product
 ``B_I^T B_J`` yields the ``Q_i^T Q_j`` of every pair of two blocks, and one batched
 singular-value call yields their correlations.  Memory is bounded by the block size.
+:func:`kept_dimensions` tabulates how many components each network keeps under a metric.
 """
 
 from .blocks import COLUMN_BUDGET
 from .core import (DIMS, SUFFIX, Reduced, cka_distance, linear_cka, reduce, svcca_correlations, svcca_distance,
                    svcca_distance_reduced)
-from .metrics import (METRICS, LinearCKA, Metric, Procrustes, SVCCA, metric_from_name, pairwise,
-                      pairwise_distances)
+from .dimensions import kept_dimensions, kept_summary
+from .metrics import (K_RULES, METRICS, LinearCKA, MatchedSVCCA, Metric, Procrustes, SVCCA, metric_from_name,
+                      pairwise, pairwise_distances)
 
 __all__ = ["METRICS", "DIMS", "SUFFIX", "COLUMN_BUDGET", "Reduced", "reduce", "svcca_correlations", "svcca_distance",
-           "svcca_distance_reduced", "linear_cka", "cka_distance", "Metric", "SVCCA", "LinearCKA", "Procrustes",
-           "metric_from_name", "pairwise", "pairwise_distances"]
+           "svcca_distance_reduced", "linear_cka", "cka_distance", "Metric", "SVCCA", "MatchedSVCCA", "K_RULES",
+           "LinearCKA", "Procrustes",
+           "metric_from_name", "pairwise", "pairwise_distances", "kept_dimensions", "kept_summary"]

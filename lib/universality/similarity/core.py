@@ -313,10 +313,10 @@ def check_labels(labels, n: int):
     if len(labels) != n:
         raise ValueError(f"labels has {len(labels)} rows but representations has {n} networks")
     names = [str(c) for c in labels.columns]
-    clash = [c for c in names if c in DIMS or c + SUFFIX in names or c == "n_kept"]
+    clash = [c for c in names if c in DIMS or c + SUFFIX in names or c in ("n_kept", "n_variance")]
     if clash:
         raise ValueError(
-            f"labels has column(s) {clash}: {DIMS}, 'n_kept' and names whose "
+            f"labels has column(s) {clash}: {DIMS}, 'n_kept', 'n_variance' and names whose "
             f"'{SUFFIX}'-suffixed form is also a column are reserved for the matrix's "
             "dimensions and coordinates"
         )

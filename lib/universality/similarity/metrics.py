@@ -1,14 +1,18 @@
 """Metrics as objects, and one all-pairs function for all of them.
 
-A metric prepares each network once (:meth:`prepare`), gives the columns that represent it
-in a block product (:meth:`columns`), and turns the products ``C_i^T C_j`` of a batch of
-pairs into distances (:meth:`pair_distances`).  :func:`pairwise` stacks the networks'
+A metric prepares each network once (:meth:`prepare`), sees the whole population's
+preparations once (:meth:`bind`, the identity unless a choice depends on the population),
+gives the columns that represent a network in a block product (:meth:`columns`), and turns
+the products ``C_i^T C_j`` of a batch of pairs into distances (:meth:`pair_distances`).  :func:`pairwise` stacks the networks'
 columns block by block (sorted by width, zero-padded), so one matrix product yields the
 products of every pair of two blocks.
 
 * :class:`SVCCA` (Section 2.3 of the paper): columns = an orthonormal basis of the top
   principal components covering ``variance_kept``; distance ``1 - mean(rho)`` over the
   singular values of ``Q_i^T Q_j``.
+* :class:`MatchedSVCCA`: the same, but both sides of every pair keep the SAME number of
+  components (by default the population's largest 95% count), so a low-dimensional
+  network cannot sit close to everyone by averaging only its few correlations.
 * :class:`LinearCKA`: columns = the centred data; distance
   ``1 - ||Xc^T Yc||_F^2 / (||Xc^T Xc||_F ||Yc^T Yc||_F)``.
 * :class:`Procrustes` (Williams, Kunz, Kornblith and Linderman, NeurIPS 2021): the
@@ -40,8 +44,8 @@ from .blocks import blocks, stack
 from .core import (centred_gram, check_labels, check_representations, check_variance_kept, labelled,
                    principal_axes, reduce_validated)
 
-__all__ = ["Metric", "SVCCA", "LinearCKA", "Procrustes", "METRICS", "metric_from_name", "pairwise",
-           "pairwise_distances"]
+__all__ = ["Metric", "SVCCA", "MatchedSVCCA", "K_RULES", "LinearCKA", "Procrustes", "METRICS", "metric_from_name",
+           "pairwise", "pairwise_distances"]
 
 
 class Metric:
@@ -51,6 +55,10 @@ class Metric:
 
     def prepare(self, x: np.ndarray, name: str):
         raise NotImplementedError
+
+    def bind(self, prepared: Sequence) -> "Metric":
+        """The metric to use on this population (``self`` unless it resolves a population-wide choice)."""
+        return self
 
     def width(self, prepared) -> int:
         raise NotImplementedError
@@ -104,6 +112,137 @@ class SVCCA(Metric):
 
     def extra(self, prepared):
         return {"n_kept": np.array([p.n_kept for p in prepared])}
+
+
+#: Rules for the common number of components of :class:`MatchedSVCCA` (or a positive int).
+K_RULES = ("max", "median", "pair")
+
+
+def _check_k(k):
+    integer = isinstance(k, (int, np.integer)) and not isinstance(k, bool)
+    if not ((integer and k >= 1) or (isinstance(k, str) and k in K_RULES)):
+        raise ValueError(
+            f"k={k!r} is not one of {K_RULES} or a positive integer: 'max' keeps, for every network, "
+            "the population's largest count of components covering variance_kept; 'median' the "
+            "median count (rounded up); 'pair' the larger count of the two networks of each pair; "
+            "an integer that many components"
+        )
+    return int(k) if integer else k
+
+
+@dataclass(frozen=True)
+class _Axes:
+    mean: np.ndarray  # (p,) column means
+    axes: np.ndarray  # (p, rank) principal axes, by decreasing variance
+    variances: np.ndarray  # (p,) eigenvalues of Xc^T Xc, descending (below the rank threshold: 0)
+    n_variance: int  # the network's own count of components covering variance_kept
+    rank: int  # numerical rank of the centred data
+
+
+@dataclass(frozen=True)
+class MatchedSVCCA(Metric):
+    """SVCCA on matched dimensions: both sides of every pair keep the same number ``k`` of
+    principal components.
+
+    Parameters
+    ----------
+    variance_kept : float in (0, 1], default 0.95
+        Each network's own count ``k_i`` (the smallest with ``sum_{l<=k_i} s_l^2 >=
+        variance_kept * sum_l s_l^2``, what :class:`SVCCA` keeps) feeds the rule below.
+    k : 'max' (default), 'median', 'pair' or a positive int
+        The common number of components:
+
+        * ``'max'``: ``k = max_i k_i`` over the population the matrix is computed on, for
+          every pair; every network keeps at least ``variance_kept`` of its variance.
+        * ``'median'``: ``k = ceil(median_i k_i)``; networks above the median keep less.
+        * ``'pair'``: ``k_ab = max(k_a, k_b)``, a distance that depends on the pair only; but
+          pairs are then averaged over different numbers of correlations.
+        * an int: that ``k`` for every pair.
+
+    Notes
+    -----
+    With ``Q_a`` (n x k) an orthonormal basis of network a's top ``k`` components,
+    ``d = 1 - (1/k) sum_{l=1}^k rho_l`` with ``rho`` the singular values of ``Q_a^T Q_b``
+    (:class:`SVCCA` averages ``min(k_a, k_b)`` of them instead, so a network with few
+    components correlates well with anyone: a hub).  A network with fewer than ``k``
+    non-zero principal components (numerical rank ``r < k``) has no further direction;
+    a pair keeps ``min(k, max(r_a, r_b))`` components and the missing correlations of the
+    lower-rank side count as 0.  So ``d(X, X A) = 0`` still holds for any invertible ``A``
+    when ``X`` is exactly low rank, and a rank-deficient network is not a hub.
+
+    Why ``'max'`` is the default (measured on the book's 64-network flip-flop, sine and CDI
+    populations, see the hubs module): it puts every pair on one scale (distances
+    comparable across the whole matrix, which MDS and nearest-neighbour statistics need)
+    and truncates no network below ``variance_kept``; ``'median'`` truncates the
+    high-dimensional networks and clustered worse; ``'pair'`` mixes scales (pairs of two
+    low-dimensional networks come out close merely because they average fewer, higher
+    correlations).  ``k`` depends on the population: compute the matrix once on the whole
+    population and take the verdict subsets from it.
+    """
+
+    variance_kept: float = 0.95
+    k: int | str = "max"
+    name = "svcca_matched"
+
+    def __post_init__(self):
+        check_variance_kept(self.variance_kept)
+        _check_k(self.k)
+
+    def prepare(self, x, name):
+        x = np.asarray(x, np.float64)
+        _, lam, vecs, k, _ = principal_axes(x, float(self.variance_kept), name)
+        rank = int(np.count_nonzero(lam))
+        return _Axes(x.mean(axis=0), np.ascontiguousarray(vecs[:, :rank]), lam, k, rank)
+
+    def bind(self, prepared):
+        own = np.array([p.n_variance for p in prepared])
+        k = _check_k(self.k)
+        common = {"max": int(own.max()), "median": int(np.ceil(np.median(own))), "pair": None}.get(k, k)
+        return _MatchedPlan(self, common, int(own.max()) if common is None else common)
+
+
+@dataclass(frozen=True)
+class _MatchedPlan(Metric):
+    """A :class:`MatchedSVCCA` bound to a population: ``common`` k (None: per pair), ``cap``
+    the most columns any network needs."""
+
+    metric: MatchedSVCCA
+    common: int | None
+    cap: int
+    name = "svcca_matched"
+
+    def width(self, prepared):
+        return min(self.cap, prepared.rank)
+
+    def columns(self, prepared, x):
+        # Xc V_w = U_w S_w; its QR factor is orthonormal whatever the conditioning, and
+        # nested: the first j columns span the top j components (the 'pair' rule slices).
+        q, _ = np.linalg.qr((np.asarray(x, np.float64) - prepared.mean) @ prepared.axes[:, : self.width(prepared)])
+        return q
+
+    def pair_k(self, a, b) -> int:
+        k = self.common if self.common is not None else max(a.n_variance, b.n_variance)
+        return min(k, max(a.rank, b.rank))
+
+    def pair_distances(self, products, prep_i, prep_j):
+        k = np.array([self.pair_k(a, b) for a, b in zip(prep_i, prep_j)])
+        out = np.empty(len(k))
+        for kk in np.unique(k):  # one batched SVD per distinct k (one in all for a common k)
+            idx = np.nonzero(k == kk)[0]
+            s = np.linalg.svd(products[idx, :kk, :kk], compute_uv=False)  # zero padding adds zeros
+            out[idx] = 1.0 - np.clip(s, 0.0, 1.0).sum(axis=-1) / kk
+        return out
+
+    def attrs(self):
+        out = {"metric": self.name, "variance_kept": float(self.metric.variance_kept), "k": self.metric.k}
+        if self.common is not None:
+            out["k_common"] = int(self.common)
+        return out
+
+    def extra(self, prepared):
+        own = np.array([p.n_variance for p in prepared])
+        kept = own if self.common is None else np.array([min(self.common, p.rank) for p in prepared])
+        return {"n_kept": kept, "n_variance": own}
 
 
 @dataclass(frozen=True)
@@ -194,14 +333,15 @@ class Procrustes(Metric):
         return {"n_kept": np.array([p.n_kept for p in prepared])}
 
 
-METRICS = {"svcca": SVCCA, "cka": LinearCKA, "procrustes": Procrustes}
+METRICS = {"svcca": SVCCA, "svcca_matched": MatchedSVCCA, "cka": LinearCKA, "procrustes": Procrustes}
 
 
 def metric_from_name(name: str, variance_kept: float = 0.95) -> Metric:
-    """The metric object of a name ('svcca', 'cka', 'procrustes')."""
+    """The metric object of a name ('svcca', 'svcca_matched', 'cka', 'procrustes'); ``variance_kept``
+    is the SVCCAs'."""
     if name not in METRICS:
         raise ValueError(f"metric={name!r} is not one of {tuple(METRICS)}")
-    return SVCCA(variance_kept) if name == "svcca" else METRICS[name]()
+    return METRICS[name](variance_kept) if name in ("svcca", "svcca_matched") else METRICS[name]()
 
 
 def pairwise(metric: Metric, representations, labels: pd.DataFrame | None = None, block_size: int | None = None,
@@ -210,7 +350,8 @@ def pairwise(metric: Metric, representations, labels: pd.DataFrame | None = None
 
     Parameters
     ----------
-    metric : a :class:`Metric` (``SVCCA(0.95)``, ``LinearCKA()``, ``Procrustes(alpha=0.5)``)
+    metric : a :class:`Metric` (``SVCCA(0.95)``, ``MatchedSVCCA()``, ``LinearCKA()``,
+        ``Procrustes(alpha=0.5)``)
     representations : P (n_samples, n_units_i) arrays (or a (P, n, p) array), the same
         inputs for every network
     labels : one row per network; columns become coordinates (``col`` and ``col_2``), a
@@ -222,7 +363,8 @@ def pairwise(metric: Metric, representations, labels: pd.DataFrame | None = None
     xarray.DataArray (P, P), dims ('network', 'network_2'), exactly symmetric, zero diagonal
     """
     if not isinstance(metric, Metric):
-        raise ValueError(f"metric={metric!r} is not a Metric: pass SVCCA(), LinearCKA() or Procrustes()")
+        raise ValueError(f"metric={metric!r} is not a Metric: pass SVCCA(), MatchedSVCCA(), LinearCKA() or "
+                         "Procrustes()")
     integer = isinstance(block_size, (int, np.integer)) and not isinstance(block_size, bool)
     if block_size is not None and not (integer and block_size >= 1):
         raise ValueError(f"block_size={block_size!r} must be a positive integer or None")
@@ -231,13 +373,14 @@ def pairwise(metric: Metric, representations, labels: pd.DataFrame | None = None
     labels = check_labels(labels, n_net)
     prepared = [metric.prepare(r, f"representations[{i}]")
                 for i, r in enumerate(tqdm(reps, desc=f"{metric.name}: prepare", disable=not progress))]
-    sizes = np.array([metric.width(p) for p in prepared])
+    plan = metric.bind(prepared)  # population-wide choices (MatchedSVCCA's k), once
+    sizes = np.array([plan.width(p) for p in prepared])
     order = np.argsort(sizes, kind="stable")
     members = [order[a:b] for a, b in blocks(sizes[order], block_size)]
     widths = [int(sizes[m].max()) for m in members]
 
     def block(b):
-        return stack([metric.columns(prepared[i], reps[i]) for i in members[b]], widths[b])
+        return stack([plan.columns(prepared[i], reps[i]) for i in members[b]], widths[b])
 
     d = np.zeros((n_net, n_net))
     pairs = [(a, b) for a in range(len(members)) for b in range(a, len(members))]
@@ -252,14 +395,14 @@ def pairwise(metric: Metric, representations, labels: pd.DataFrame | None = None
             continue
         ia, jb = members[a][ii], members[b][jj]
         prod = (b_a.T @ b_b).reshape(ma, wa, mb, wb).transpose(0, 2, 1, 3)[ii, jj]  # (pairs, wa, wb)
-        dist = metric.pair_distances(prod, [prepared[i] for i in ia], [prepared[j] for j in jb])
+        dist = plan.pair_distances(prod, [prepared[i] for i in ia], [prepared[j] for j in jb])
         d[ia, jb] = dist
         d[jb, ia] = dist
-    return labelled(d, labels, metric.attrs(), metric.extra(prepared))
+    return labelled(d, labels, plan.attrs(), plan.extra(prepared))
 
 
 def pairwise_distances(representations, metric: str = "svcca", labels: pd.DataFrame | None = None,
                        block_size: int | None = None, variance_kept: float = 0.95,
                        progress: bool = True) -> xr.DataArray:
-    """:func:`pairwise` with the metric named (``variance_kept`` is SVCCA's; CKA has none)."""
+    """:func:`pairwise` with the metric named (``variance_kept`` is the SVCCAs'; CKA has none)."""
     return pairwise(metric_from_name(metric, variance_kept), representations, labels, block_size, progress)
