@@ -103,13 +103,33 @@ plotting.interactive_3d({k: v[:, :, :3] for k, v in trajs.items()}, title="Fig. 
 
 # %% [markdown]
 # ## c, d: representational geometry (SVCCA)
+#
+# SVCCA as the paper describes it keeps, per network, the components that explain 95% of
+# its variance, and averages min(k_a, k_b) canonical correlations: a network with few
+# components sits close to every other one (a *hub*: the dark rows and columns of the
+# matrix). The verdicts use SVCCA with **matched dimensions**: both networks of every pair
+# keep the same k, the largest 95% count of the population (see the methods page). Both
+# are shown; the numbers below say how many components each network keeps and where the
+# hubs are.
 
 # %%
 dist = ev.geometry["svcca"]
-fig = plotting.plot_distance_matrix(dist, title="Fig. 1c: SVCCA distance", label="SVCCA distance")
+fig = plotting.plot_distance_matrix(dist, title="Fig. 1c: SVCCA distance (95% of each network's variance)",
+                                    label="SVCCA distance")
 
 # %%
-fig = plotting.plot_mds_pair(dist, title="Fig. 1d: MDS of the SVCCA distances")
+matched = ev.geometry["svcca_matched"]
+fig = plotting.plot_distance_matrix(matched, title=f"Fig. 1c with matched dimensions (k = {matched.attrs.get('k_common')})",
+                                    label="SVCCA distance, matched k")
+
+# %%
+fig = plotting.plot_mds_pair(matched, title="Fig. 1d: MDS of the SVCCA distances (matched dimensions: the verdicts)")
+
+# %%
+fig = plotting.plot_mds_pair(dist, title="Fig. 1d as the paper computes it: SVCCA keeping 95% per network")
+
+# %%
+print(ev.geometry_report())
 
 # %% [markdown]
 # ## e: fixed points and the transition graph of one network

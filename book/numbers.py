@@ -61,18 +61,21 @@ for t, pop in pops.items():
 # %%
 found = {}
 for t, pop in pops.items():
-    ev = evidence.gather(pop, metrics=("svcca", "cka"), n_trials=n_trials, seed=seed, n_permutations=n_permutations)
+    ev = evidence.gather(pop, metrics=("svcca", "svcca_matched", "cka"), n_trials=n_trials, seed=seed,
+                         n_permutations=n_permutations)
     found[t] = ev
     print(ev.topology.summary())
 table = pd.concat({t: ev.clustering for t, ev in found.items()}, names=["task"])
-cols = ["n", "nn_accuracy", "chance", "p_value", "silhouette", "n_tied", "note"]
+cols = ["n", "nn_accuracy", "chance", "nn_effect", "nn_low", "nn_high", "decision", "n_to_decide", "p_value",
+        "silhouette", "n_tied", "note"]
 table[cols].round(3)
 
 # %% [markdown]
 # ## At a glance
 #
-# Nearest-neighbour accuracy above chance, per task and distance (bars), with the
-# permutation p-value above each bar: on every network, and on the paper's panel subsets.
+# Nearest-neighbour accuracy above chance, per task and distance (bars), with its 95%
+# bootstrap interval (error bars; dotted: the margin under which an interval shows no
+# clustering): on every network, and on the paper's panel subsets.
 
 # %%
 fig = plotting.plot_clustering_bars(table, "all")
@@ -88,15 +91,18 @@ for (t, dname, label, which), r in table.iterrows():
     if r.note:
         print(f"{t:>8} {dname:>26} by {label:<10} ({which}): {r.note}")
         continue
-    verdict = "clusters" if r.p_value < 0.05 else "no evidence of clustering"
-    print(f"{t:>8} {dname:>26} by {label:<10} ({which:>5}, n={int(r.n):>2}): accuracy {r.nn_accuracy:.2f} vs "
-          f"chance {r.chance:.2f}, p = {r.p_value:.3f} -> {verdict}")
+    more = f" (about {int(np.ceil(r.n_to_decide))} networks would decide it)" if r.decision == "inconclusive" else ""
+    print(f"{t:>8} {dname:>26} by {label:<10} ({which:>5}, n={int(r.n):>3}): accuracy {r.nn_accuracy:.2f} vs "
+          f"chance {r.chance:.2f}, effect {r.nn_effect:+.2f} [{r.nn_low:+.2f}, {r.nn_high:+.2f}] -> {r.decision}{more}")
 
 # %% [markdown]
-# **Reading the table.** "Clusters" (p < 0.05) means the label predicts a network's nearest
-# neighbour better than shuffled labels do; "no evidence" is not evidence of absence: with a
-# few dozen networks per task only strong clustering is detectable, and the paper's
-# populations are far larger. Ties (`n_tied`, networks with several equally near
+# **Reading the table.** The effect is the nearest-neighbour accuracy minus chance, with a
+# 95% bootstrap interval over networks (`universality.effects`). "Clusters": the interval
+# is above 0. "Does not cluster": the interval is below the margin fixed in the library
+# before any run (0.10: at most one network in ten more often next to its own class than
+# chance would put it) -- absence shown, not assumed. "Inconclusive": neither, with the
+# number of networks at which the interval would have decided; failing to find an effect
+# at a few dozen networks is not evidence of absence. Ties (`n_tied`, networks with several equally near
 # neighbours) are averaged over, so the table does not depend on the order of the networks.
 # The sine and CDI topology distances compare nearest-neighbour graphs over points on a
 # curve; such graphs coincide for many networks, which is why they tie so often. The

@@ -209,10 +209,22 @@ def test_cka_agreement():
     rng = np.random.default_rng(4)
     arch, act = population_labels()
     geo = clustered(arch, act, rng)
-    agree = {"flipflop": table_for(svcca=geo, cka=geo)}
+    agree = {"flipflop": table_for(svcca_matched=geo, cka=geo)}
     assert claims.cka_agrees_with_svcca(agree).verdict == "reproduced"
-    disagree = {"flipflop": table_for(svcca=geo, cka=clustered(arch, act, rng, by=()))}
+    disagree = {"flipflop": table_for(svcca_matched=geo, cka=clustered(arch, act, rng, by=()))}
     assert claims.cka_agrees_with_svcca(disagree).verdict == "not reproduced"
+    assert claims.cka_agrees_with_svcca({"flipflop": table_for(svcca=geo, cka=geo)}, svcca="svcca").verdict == \
+        "reproduced"
+
+
+def test_figure4_comparison_is_graded_with_its_interval():
+    names = ["relu trained", "relu untrained", "tanh trained", "tanh untrained"]
+    g = pd.DataFrame([[0.1, 0.37, 0.2, 0.6], [0.37, 0.1, 0.6, 0.6], [0.2, 0.6, 0.1, 0.3], [0.6, 0.6, 0.3, 0.1]],
+                     index=names, columns=names)
+    c = studies.cdi.trained_untrained_relu(g, {"decisive": (0.1, 0.25)})
+    assert c.verdict == "not reproduced" and "d(relu tr, relu untr) - d(relu tr, tanh tr) = +0.17" in c.value
+    assert studies.cdi.trained_untrained_relu(g, {"decisive": (-0.05, 0.25)}).verdict == "inconclusive"
+    assert studies.cdi.trained_untrained_relu(g, {"decisive": (-0.3, -0.1)}).verdict == "reproduced"
 
 
 def test_claim_rejects_unknown_verdicts_and_scorecard_lists_claims():

@@ -36,7 +36,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["VERDICTS", "ALPHA", "MOST", "SOME", "Claim", "scorecard", "paper_claims", "beyond_the_paper",
+__all__ = ["VERDICTS", "ALPHA", "MOST", "SOME", "GEOMETRY", "GEOMETRY_95", "Claim", "scorecard", "paper_claims", "beyond_the_paper",
            "from_scorecard", "changed_verdicts",
            "clustering_hits", "grade", "format_p", "clusters", "does_not_cluster",
            "topology_more_similar_than_geometry", "all_networks_train", "cka_agrees_with_svcca", "QUOTES"]
@@ -187,22 +187,40 @@ def _margin() -> str:
 # ------------------------------------------------------------------------ clustering claims
 
 
-def clusters(key: str, task: str, table: pd.DataFrame, distance: str, label: str, quote: str | None = None) -> Claim:
+#: The geometry distance the verdicts use: SVCCA with both sides of every pair keeping the
+#: same number of components (:class:`universality.similarity.MatchedSVCCA`).  SVCCA keeping
+#: 95% of each network's variance (``GEOMETRY_95``, the paper's "typical" choice) averages
+#: ``min(k_a, k_b)`` correlations, so a low-dimensional network sits close to everyone (a
+#: hub, :mod:`universality.hubs`); its reading is printed beside every verdict.
+GEOMETRY = "svcca_matched"
+GEOMETRY_95 = "svcca"
+
+
+def _clusters_verdict(rows) -> str:
+    dec = [r.decision for r in rows.values()]
+    return ("not tested" if not rows else
+            "reproduced" if dec.count("clusters") == 2 else
+            "partly reproduced" if "clusters" in dec else
+            "not reproduced" if all(d == "does not cluster" for d in dec) else "inconclusive")
+
+
+def clusters(key: str, task: str, table: pd.DataFrame, distance: str, label: str, quote: str | None = None,
+             also: str | None = None) -> Claim:
     """The claim "``distance`` clusters the networks by ``label``", judged on the
     nearest-neighbour effect (accuracy - chance) and its 95% bootstrap interval on the
     panel subset and on all networks (:mod:`universality.effects`): both intervals above 0
     -> reproduced; one -> partly; both below the margin (no clustering shown) -> not
-    reproduced; otherwise inconclusive."""
+    reproduced; otherwise inconclusive.  ``also``: another distance whose reading (and the
+    verdict it would give) is printed beside, not graded."""
     rows = _rows(table, distance, label)
-    dec = [r.decision for r in rows.values()]
-    verdict = ("not tested" if not rows else
-               "reproduced" if dec.count("clusters") == 2 else
-               "partly reproduced" if "clusters" in dec else
-               "not reproduced" if all(d == "does not cluster" for d in dec) else "inconclusive")
+    value = _fmt_nn(rows)
+    if also is not None and _rows(table, also, label):
+        other = _rows(table, also, label)
+        value += f" || {also} reading (not graded): {_fmt_nn(other)} -> {_clusters_verdict(other)}"
     return Claim(f"{key} [{label}]", task, quote or QUOTES.get(key, ""),
-                 f"{distance} nearest-neighbour accuracy by {label}", _fmt_nn(rows),
+                 f"{distance} nearest-neighbour accuracy by {label}", value,
                  f"accuracy above chance with its 95% bootstrap interval above 0 on the panel subset and on all "
-                 f"networks (not reproduced: both intervals below the margin {_margin()})", verdict)
+                 f"networks (not reproduced: both intervals below the margin {_margin()})", _clusters_verdict(rows))
 
 
 def does_not_cluster(key: str, task: str, table: pd.DataFrame, distance: str, label: str,
@@ -236,7 +254,7 @@ def topology_more_similar_than_geometry(key: str, task: str, separations: Mappin
         if s is None or not np.isfinite(s.difference):
             parts.append(f"{label}: not computable")
             continue
-        parts.append(f"{label}: topology {s.ratio_a:.2f} vs SVCCA {s.ratio_b:.2f}, difference {s.difference:+.2f} "
+        parts.append(f"{label}: topology {s.ratio_a:.2f} vs geometry {s.ratio_b:.2f}, difference {s.difference:+.2f} "
                      f"[{s.ci_low:+.2f}, {s.ci_high:+.2f}] (n = {s.n})")
         grades.append("below" if s.ci_high < 0 else "above" if s.ci_low > 0 else "across")
     verdict = ("not tested" if not grades else
@@ -244,7 +262,8 @@ def topology_more_similar_than_geometry(key: str, task: str, separations: Mappin
                "partly reproduced" if "below" in grades else
                "not reproduced" if "above" in grades else "inconclusive")
     return Claim(key, task, quote or QUOTES.get(key, ""),
-                 "separation ratio (between-class / within-class mean distance), panel subsets", "; ".join(parts),
+                 f"separation ratio (between-class / within-class mean distance) of topology and geometry "
+                 f"({GEOMETRY}), panel subsets", "; ".join(parts),
                  "topology ratio minus SVCCA ratio: its 95% bootstrap interval below 0 for every label (partly: for "
                  "one; not reproduced: above 0 for one and below for none; otherwise inconclusive)", verdict)
 
@@ -270,7 +289,7 @@ def all_networks_train(tables: Mapping[str, pd.DataFrame]) -> Claim:
 # ------------------------------------------------------------------------ Appendix E
 
 
-def cka_agrees_with_svcca(tables: Mapping[str, pd.DataFrame], svcca: str = "svcca") -> Claim:
+def cka_agrees_with_svcca(tables: Mapping[str, pd.DataFrame], svcca: str = GEOMETRY) -> Claim:
     """Appendix E: CKA and SVCCA reach the same clustering conclusions.  ``tables``: task
     -> statistics.clustering_table with ``svcca`` and 'cka' rows; compared: the decision
     each reaches on each label's panel subset ('clusters', 'does not cluster',

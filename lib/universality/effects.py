@@ -96,27 +96,59 @@ def _prepare(distances, labels):
     return d, label_codes(labels, distances, d.shape[0])
 
 
-def _resamples(codes, n_boot, seed):
+def _resamples(codes, n_boot, seed) -> np.ndarray:
+    """(n_boot, P) indices: networks resampled with replacement within each class (the
+    classes stay in the same positions, so their sizes and the chance level are fixed)."""
     rng = np.random.default_rng(seed)
     members = [np.flatnonzero(codes == c) for c in range(codes.max() + 1)]
-    for _ in range(n_boot):
-        yield np.concatenate([rng.choice(m, size=len(m)) for m in members])
+    out = np.empty((n_boot, len(codes)), np.int64)
+    for b in range(n_boot):
+        out[b] = np.concatenate([rng.choice(m, size=len(m)) for m in members])
+    return out
 
 
-def _nn_accuracy(d, codes, ident, rtol=1e-9):
-    """Tie-averaged nearest-neighbour accuracy; ``ident`` marks pairs that are one network
-    (never each other's neighbour)."""
-    d = d.copy()
-    d[ident] = np.inf
-    tol = rtol * max(float(d[np.isfinite(d)].max()) if np.isfinite(d).any() else 0.0, np.finfo(float).tiny)
-    near = d <= d.min(axis=1, keepdims=True) + tol
-    near &= np.isfinite(d)
-    w = near / np.maximum(near.sum(axis=1, keepdims=True), 1)
-    return float(np.sum(w * (codes[:, None] == codes[None, :])) / len(d))
+def _chunks(idx, n):
+    step = max(1, 2_000_000 // max(n * n, 1))
+    for start in range(0, len(idx), step):
+        yield idx[start:start + step]
+
+
+def _nn_accuracies(d, codes, idx, rtol=1e-9) -> np.ndarray:
+    """Tie-averaged nearest-neighbour accuracy of each resample (rows of ``idx``, (B, P)
+    indices into ``d``); copies of one network are never each other's neighbour."""
+    scale = max(float(d.max()), np.finfo(float).tiny)
+    out = []
+    for block in _chunks(idx, d.shape[0]):
+        db = d[block[:, :, None], block[:, None, :]]
+        db[block[:, :, None] == block[:, None, :]] = np.inf
+        near = db <= db.min(axis=2, keepdims=True) + rtol * scale
+        near &= np.isfinite(db)
+        same = codes[block][:, :, None] == codes[block][:, None, :]
+        w = near / np.maximum(near.sum(axis=2, keepdims=True), 1)
+        out.append((w * same).sum(axis=(1, 2)) / block.shape[1])
+    return np.concatenate(out)
+
+
+def _ratios(d, codes, idx) -> np.ndarray:
+    """Separation ratio (between / within mean distance) of each resample; a network and
+    its copy are not a within-class pair."""
+    out = []
+    for block in _chunks(idx, d.shape[0]):
+        db = d[block[:, :, None], block[:, None, :]]
+        same = codes[block][:, :, None] == codes[block][:, None, :]
+        within = same & (block[:, :, None] != block[:, None, :])
+        between = ~same
+        nw, nb = within.sum(axis=(1, 2)), between.sum(axis=(1, 2))
+        wm = (db * within).sum(axis=(1, 2)) / np.maximum(nw, 1)
+        bm = (db * between).sum(axis=(1, 2)) / np.maximum(nb, 1)
+        ok = (nw > 0) & (nb > 0) & (wm > 0)
+        out.append(np.where(ok, bm / np.where(wm > 0, wm, 1.0), np.nan))
+    return np.concatenate(out)
 
 
 def _interval(values, level):
-    values = np.asarray([v for v in values if np.isfinite(v)])
+    values = np.asarray(values, float)
+    values = values[np.isfinite(values)]
     if not len(values):
         return np.nan, np.nan
     lo, hi = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
@@ -130,29 +162,18 @@ def nn_effect(distances, labels, n_boot: int = 1000, seed: int = 0, level: float
     _check(n_boot, level, seed)
     d, codes = _prepare(distances, labels)
     chance = permutation_chance(codes)
-    eye = np.eye(len(d), dtype=bool)
-    est = _nn_accuracy(d, codes, eye) - chance
-    boots = [_nn_accuracy(d[np.ix_(i, i)], codes[i], i[:, None] == i[None, :]) - chance
-             for i in _resamples(codes, n_boot, seed)]
-    return Effect("nn", est, *_interval(boots, level), len(d), n_boot, level)
-
-
-def _ratio(d, codes, ident):
-    same = codes[:, None] == codes[None, :]
-    within, between = d[same & ~ident], d[~same]
-    if not within.size or not between.size or within.mean() <= 0:
-        return np.nan
-    return float(between.mean() / within.mean())
+    est = _nn_accuracies(d, codes, np.arange(len(d))[None])[0] - chance
+    boots = _nn_accuracies(d, codes, _resamples(codes, n_boot, seed)) - chance
+    return Effect("nn", float(est), *_interval(boots, level), len(d), n_boot, level)
 
 
 def separation_effect(distances, labels, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> Effect:
     """Separation ratio minus 1, with a stratified bootstrap interval."""
     _check(n_boot, level, seed)
     d, codes = _prepare(distances, labels)
-    est = _ratio(d, codes, np.eye(len(d), dtype=bool)) - 1.0
-    boots = [_ratio(d[np.ix_(i, i)], codes[i], i[:, None] == i[None, :]) - 1.0
-             for i in _resamples(codes, n_boot, seed)]
-    return Effect("separation", est, *_interval(boots, level), len(d), n_boot, level)
+    est = _ratios(d, codes, np.arange(len(d))[None])[0] - 1.0
+    boots = _ratios(d, codes, _resamples(codes, n_boot, seed)) - 1.0
+    return Effect("separation", float(est), *_interval(boots, level), len(d), n_boot, level)
 
 
 def difference_effect(distances_a, distances_b, labels, n_boot: int = 1000, seed: int = 0,
@@ -166,13 +187,11 @@ def difference_effect(distances_a, distances_b, labels, n_boot: int = 1000, seed
                              "hold the same networks")
     da, codes = _prepare(distances_a, labels)
     db, _ = _prepare(distances_b, labels)
-    eye = np.eye(len(da), dtype=bool)
-    est = _ratio(da, codes, eye) - _ratio(db, codes, eye)
-    boots = []
-    for i in _resamples(codes, n_boot, seed):
-        ident = i[:, None] == i[None, :]
-        boots.append(_ratio(da[np.ix_(i, i)], codes[i], ident) - _ratio(db[np.ix_(i, i)], codes[i], ident))
-    return Effect("difference", est, *_interval(boots, level), len(da), n_boot, level)
+    whole = np.arange(len(da))[None]
+    est = _ratios(da, codes, whole)[0] - _ratios(db, codes, whole)[0]
+    idx = _resamples(codes, n_boot, seed)
+    boots = _ratios(da, codes, idx) - _ratios(db, codes, idx)
+    return Effect("difference", float(est), *_interval(boots, level), len(da), n_boot, level)
 
 
 def decide(effect: Effect, margin: float | None = None) -> Decision:

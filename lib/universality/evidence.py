@@ -52,6 +52,7 @@ class Evidence:
     separations: dict
     linear: dict = field(default_factory=dict)
     variants: dict = field(default_factory=dict)
+    trials: object = None
 
     @property
     def topology(self):
@@ -69,6 +70,57 @@ class Evidence:
         out = dict(self.geometry)
         out.update(self.study.topology_distances(self.topologies))
         return out
+
+    @property
+    def verdict_distances(self) -> dict:
+        """The distance matrices verdicts are judged on: all of :attr:`distances` except the
+        95%-per-network SVCCA, which is printed beside the verdicts, not graded."""
+        return {k: d for k, d in self.distances.items() if k != claims.GEOMETRY_95}
+
+    def hubs(self, which: str = "verdicts") -> dict:
+        """``name -> universality.hubs.Hubs`` of every distance matrix verdicts use
+        (``which='all'``: every matrix, the 95% SVCCA too), on all analysed networks and on
+        the paper's panel subsets."""
+        from .hubs import find_hubs
+
+        mats = self.verdict_distances if which == "verdicts" else self.distances
+        out = {}
+        for name, d in mats.items():
+            if d.sizes["network"] >= 3:
+                out[name] = find_hubs(d, name)
+            for label, sub in statistics.PANEL_SUBSETS.items():
+                try:
+                    dd = statistics.subset(d, **sub)
+                except ValueError:
+                    continue
+                if dd.sizes["network"] >= 3:
+                    tag = ", ".join(f"{k}={v}" for k, v in sub.items())
+                    out[f"{name} ({tag})"] = find_hubs(dd, f"{name} ({tag})")
+        return out
+
+    def kept_dimensions(self):
+        """Each network's kept dimensions: its components covering 95% of its variance
+        (what SVCCA-95% keeps) and what the matched SVCCA keeps
+        (:func:`universality.similarity.kept_dimensions`)."""
+        from . import similarity
+        from .representations import labels_of, representations
+
+        return similarity.kept_dimensions(representations(self.population, self.trials), similarity.MatchedSVCCA(),
+                                          labels_of(self.population))
+
+    def geometry_report(self) -> str:
+        """What a reader needs beside the geometry verdicts: kept dimensions per arch x
+        activation, and the hub diagnostic of the 95% SVCCA and of every matrix a verdict
+        uses (:mod:`universality.hubs`)."""
+        from . import similarity
+
+        kept = similarity.kept_summary(self.kept_dimensions())
+        lines = ["kept dimensions (n_variance: components covering 95% of a network's variance, what SVCCA-95% "
+                 "keeps; n_kept: what the matched SVCCA keeps for every network):", kept.to_string(), "",
+                 "hub diagnostic (a hub: 90th-percentile distance to the others below 0.5 x the population's "
+                 "median of it, or the nearest neighbour of over a third of the others):"]
+        lines += [h.summary for h in self.hubs("all").values()]
+        return "\n".join(lines)
 
     def subset(self, network_ids, n_permutations: int = 1000, seed: int = 0, n_boot: int = 1000) -> "Evidence":
         """The same measurements on part of the analysed networks (for resampling a verdict):
@@ -89,16 +141,16 @@ class Evidence:
                       {k: keep(d) for k, d in self.geometry.items()}, {i: self.fixed_points[i] for i in ids},
                       {k: t.subset(ids) for k, t in self.topologies.items()}, pd.DataFrame(), {},
                       {k: rows(t) for k, t in self.linear.items()},
-                      {k: {i: v[i] for i in ids if i in v} for k, v in self.variants.items()})
+                      {k: {i: v[i] for i in ids if i in v} for k, v in self.variants.items()}, self.trials)
         ev.clustering = statistics.clustering_table(ev.distances, n_permutations=n_permutations, seed=seed,
                                                     n_boot=n_boot)
-        ev.separations = _separations(ev.geometry, ev.topology.distances) if "svcca" in ev.geometry else {}
+        ev.separations = _separations(ev.geometry, ev.topology.distances) if claims.GEOMETRY in ev.geometry else {}
         return ev
 
 
 def _separations(geometry, topo_d) -> dict:
     out = {}
-    svcca = geometry.get("svcca")
+    svcca = geometry.get(claims.GEOMETRY)
     for label, sub in statistics.PANEL_SUBSETS.items():
         try:
             ids = list(topo_d.coords["network"].values)
@@ -110,7 +162,8 @@ def _separations(geometry, topo_d) -> dict:
     return out
 
 
-def gather(population, metrics: Sequence = ("svcca",), n_trials: int = 64, variance_kept: float = 0.95,
+def gather(population, metrics: Sequence = (claims.GEOMETRY_95, claims.GEOMETRY), n_trials: int = 64,
+           variance_kept: float = 0.95,
            seed: int = 0, n_permutations: int = 1000, dynamics: bool = False, workspace=None, progress: bool = False,
            **options) -> Evidence:
     """Measure one task's population as its study declares.
@@ -118,7 +171,8 @@ def gather(population, metrics: Sequence = ("svcca",), n_trials: int = 64, varia
     Parameters
     ----------
     population : a loaded Population (every network; :meth:`trained` is taken here)
-    metrics : geometry metrics ('svcca', 'cka', 'procrustes' or metric objects)
+    metrics : geometry metrics ('svcca', 'svcca_matched', 'cka', 'procrustes' or metric
+        objects); the verdicts use :data:`universality.claims.GEOMETRY` ('svcca_matched')
     n_trials, variance_kept, seed : the trials of the representations (the study takes its
         share of ``n_trials``, drawn from ``seed``) and SVCCA's kept variance; ``seed``
         also seeds the permutation tests
@@ -139,9 +193,9 @@ def gather(population, metrics: Sequence = ("svcca",), n_trials: int = 64, varia
         geometry["dsa"] = analysis.dynamics(pop, trials, study.dsa_config(), workspace=ws)
     fps = analysis.fixed_points(pop, study.fixed_point_config(), workspace=ws)
     topos = study.topologies(pop, fps, ws, **options)
-    ev = Evidence(task.name, study, pop, table, geometry, fps, topos, pd.DataFrame(), {})
+    ev = Evidence(task.name, study, pop, table, geometry, fps, topos, pd.DataFrame(), {}, trials=trials)
     ev.clustering = statistics.clustering_table(ev.distances, n_permutations=n_permutations, seed=seed)
-    ev.separations = _separations(geometry, ev.topology.distances) if "svcca" in geometry else {}
+    ev.separations = _separations(geometry, ev.topology.distances) if claims.GEOMETRY in geometry else {}
     ev.linear = study.linear(pop, fps)
     ev.variants = {name: analysis.fixed_points(pop, study.fixed_point_config(**dict(changes)), workspace=ws)
                    for name, changes in study.fixed_point_variants.items()}
@@ -198,7 +252,8 @@ def scorecard(populations: dict, n_trials: int = 64, variance_kept: float = 0.95
 
         found, tables, evs = [], {}, {}
         for task, pop in populations.items():
-            ev = gather(pop, metrics=("svcca", "cka", Procrustes(alpha=1.0)), n_trials=n_trials,
+            ev = gather(pop, metrics=(claims.GEOMETRY_95, claims.GEOMETRY, "cka", Procrustes(alpha=1.0)),
+                        n_trials=n_trials,
                         variance_kept=variance_kept, seed=seed, n_permutations=n_permutations, dynamics=True,
                         workspace=ws)
             evs[task] = ev

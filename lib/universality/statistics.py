@@ -260,23 +260,16 @@ def compare_separation(distances_a, distances_b, labels, n_boot: int = 1000, see
         if ia != ib:
             raise ValueError("distances_a and distances_b hold different networks (or another order); "
                              "select the same networks in both first")
+    from .effects import difference_effect
+
     codes = label_codes(labels, distances_a, da.shape[0])
     n_boot = _check_int(n_boot, "n_boot", 1)
     if not 0 < level < 1:
         raise ValueError(f"level={level!r} must be in (0, 1)")
-    rng = np.random.default_rng(seed)
     eye = np.eye(len(da), dtype=bool)
     ra, rb = _ratio(da, codes, eye), _ratio(db, codes, eye)
-    diffs = []
-    members = [np.flatnonzero(codes == c) for c in range(codes.max() + 1)]
-    for _ in range(n_boot):
-        idx = np.concatenate([rng.choice(m, size=len(m)) for m in members])
-        ident = idx[:, None] == idx[None, :]
-        a, b = _ratio(da[np.ix_(idx, idx)], codes[idx], ident), _ratio(db[np.ix_(idx, idx)], codes[idx], ident)
-        if np.isfinite(a) and np.isfinite(b):
-            diffs.append(a - b)
-    lo, hi = (np.quantile(diffs, [(1 - level) / 2, (1 + level) / 2]) if diffs else (np.nan, np.nan))
-    return Separation(ra, rb, ra - rb, float(lo), float(hi), n_boot, len(da))
+    diff = difference_effect(da, db, codes, n_boot=n_boot, seed=seed, level=level)  # the same stratified resamples
+    return Separation(ra, rb, ra - rb, diff.low, diff.high, n_boot, len(da))
 
 
 # ------------------------------------------------------------------------------- tables

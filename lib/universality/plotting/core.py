@@ -248,14 +248,34 @@ def plot_mds(coords, hue: str = "arch", ax=None, title: str = "", style: str | N
             lab = name if v is None else f"{name} {v}"
             ax.scatter(xy[sub, 0], xy[sub, 1], s=s * np.sqrt(n_at[sub]), color=color, marker=m, edgecolor="w",
                        lw=0.5, label=lab)
+    # a stack of coincident networks is labelled with its classes, not only its size (the
+    # marker on top takes the colour of the class drawn last)
     for i in np.flatnonzero(first & (n_at > 1)):
-        ax.annotate(f"x{n_at[i]}", xy[i], xytext=(4, 4), textcoords="offset points", fontsize=7)
+        here = np.all(key == key[i], axis=1)
+        names = [ARCH_LABELS.get(c, c) if hue == "arch" else str(c) for c in cats]
+        parts = [f"{nm} {int(np.sum(here & (vals == c)))}" for nm, c in zip(names, cats) if np.any(here & (vals == c))]
+        text = f"x{n_at[i]}" if len(parts) == 1 else f"x{n_at[i]}: " + ", ".join(parts)
+        ax.annotate(text, xy[i], xytext=(4, 4), textcoords="offset points", fontsize=7)
+    notes = []
     if (n_at > 1).any():
-        ax.text(0.01, 0.01, f"xN: N networks at one place ({int((n_at > 1).sum())} of {len(xy)})",
-                transform=ax.transAxes, fontsize=6, color="0.35")
+        notes.append(f"xN: N networks at one place ({int((n_at > 1).sum())} of {len(xy)})")
+    # a few far-away networks would squeeze everyone else into a corner: show the central
+    # region and say how many lie outside it
+    if len(xy) >= 8:
+        lo, hi = np.quantile(xy, 0.05, axis=0), np.quantile(xy, 0.95, axis=0)
+        pad = 0.35 * np.maximum(hi - lo, 1e-12)
+        view_lo, view_hi = lo - pad, hi + pad
+        outside = np.any((xy < view_lo) | (xy > view_hi), axis=1)
+        if outside.any() and np.ptp(xy, axis=0).max() > 2.5 * (view_hi - view_lo).max():
+            ax.set_xlim(view_lo[0], view_hi[0])
+            ax.set_ylim(view_lo[1], view_hi[1])
+            notes.append(f"{int(outside.sum())} network(s) outside this view (far from the others)")
+    if notes:
+        ax.text(0.01, 0.01, "; ".join(notes), transform=ax.transAxes, fontsize=6, color="0.35")
     ax.set_xlabel("MDS 1")
     ax.set_ylabel("MDS 2")
-    ax.set_aspect("equal", adjustable="datalim")
+    if not any("outside this view" in n for n in notes):
+        ax.set_aspect("equal", adjustable="datalim")
     if legend:
         ax.legend(fontsize="x-small", loc="best")
     if title:

@@ -60,9 +60,13 @@ def cdi_probe_colors(probe_labels: pd.DataFrame) -> list:
 
 def plot_clustering_bars(table: pd.DataFrame, networks: str = "all", labels: Sequence[str] = ("arch", "activation"),
                          title: str = ""):
-    """Nearest-neighbour accuracy above chance per task and distance (bars), one panel per
-    label, with each test's permutation p above its bar.  ``table``: rows (task, distance,
-    label, networks) of :func:`universality.statistics.clustering_table` tables."""
+    """Nearest-neighbour accuracy above chance per task and distance (bars) with its 95%
+    bootstrap interval (error bars), one panel per label; the dotted line is the margin
+    under which an interval shows no clustering (:data:`universality.effects.MARGINS`).
+    ``table``: rows (task, distance, label, networks) of
+    :func:`universality.statistics.clustering_table` tables."""
+    from ..effects import MARGINS
+
     sub_all = table.xs(networks, level="networks")
     tasks = list(dict.fromkeys(sub_all.index.get_level_values("task")))
     dists = list(dict.fromkeys(sub_all.index.get_level_values("distance")))
@@ -74,14 +78,14 @@ def plot_clustering_bars(table: pd.DataFrame, networks: str = "all", labels: Seq
         x = np.arange(len(tasks))
         for j, dname in enumerate(dists):
             vals = [sub.loc[(t, dname)] if (t, dname) in sub.index else None for t in tasks]
-            h = [v.nn_accuracy - v.chance if v is not None else np.nan for v in vals]
-            bars = ax.bar(x + (j - (len(dists) - 1) / 2) * width, h, width=width * 0.95, color=cmap(j % 10),
-                          label=dname)
-            for b, v in zip(bars, vals):
-                if v is not None and np.isfinite(v.p_value):
-                    ax.text(b.get_x() + b.get_width() / 2, max(np.nan_to_num(b.get_height()), 0) + 0.02,
-                            f"p={v.p_value:.2g}", ha="center", fontsize=6, rotation=90)
+            h = np.array([v.nn_effect if v is not None else np.nan for v in vals], float)
+            lo = np.array([v.nn_low if v is not None else np.nan for v in vals], float)
+            hi = np.array([v.nn_high if v is not None else np.nan for v in vals], float)
+            err = np.nan_to_num(np.stack([h - lo, hi - h]))
+            ax.bar(x + (j - (len(dists) - 1) / 2) * width, h, width=width * 0.95, color=cmap(j % 10), label=dname,
+                   yerr=err, error_kw={"elinewidth": 0.8, "capsize": 1.5})
         ax.axhline(0, color="k", lw=0.6)
+        ax.axhline(MARGINS["nn"], color="k", lw=0.6, ls=":")
         ax.set_xticks(x, tasks)
         ax.set_title(f"label: {label} ({networks} networks)", fontsize="medium")
     axes[0][0].set_ylabel("nn accuracy - chance")

@@ -221,7 +221,8 @@ def figure4(trained_cdi, n_untrained: int = 8, untrained_seed: int = 1000, n_tri
 
 
 def _geometry(ev, spec):
-    return [claims.clusters(spec.key, ev.task, ev.clustering, "svcca", lab, spec.quote) for lab in ("arch", "activation")]
+    return [claims.clusters(spec.key, ev.task, ev.clustering, claims.GEOMETRY, lab, spec.quote, claims.GEOMETRY_95)
+            for lab in ("arch", "activation")]
 
 
 def _topology(ev, spec):

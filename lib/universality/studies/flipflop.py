@@ -93,7 +93,8 @@ def _structure(ev, spec):
 
 
 def _geometry(ev, spec):
-    return [claims.clusters(spec.key, ev.task, ev.clustering, "svcca", lab, spec.quote) for lab in ("arch", "activation")]
+    return [claims.clusters(spec.key, ev.task, ev.clustering, claims.GEOMETRY, lab, spec.quote, claims.GEOMETRY_95)
+            for lab in ("arch", "activation")]
 
 
 def _versus_geometry(ev, spec):

@@ -158,7 +158,8 @@ def did_not_train(table: pd.DataFrame, arch: str = "lstm", activation: str = "re
 
 
 def _geometry(ev, spec):
-    return [claims.clusters(spec.key, ev.task, ev.clustering, "svcca", lab, spec.quote) for lab in ("arch", "activation")]
+    return [claims.clusters(spec.key, ev.task, ev.clustering, claims.GEOMETRY, lab, spec.quote, claims.GEOMETRY_95)
+            for lab in ("arch", "activation")]
 
 
 def _topology(ev, spec):
