@@ -181,32 +181,35 @@ def test_networks_that_differ_by_a_rotation_of_their_units_are_at_distance_zero(
     assert d[0, 2] > 1e-3  # the same states run backwards: other dynamics, a positive control
 
 
-@pytest.mark.skipif(not FIXTURE.exists(), reason="tests/data/dsa_reference.npz not generated yet")
 def test_the_reference_operator_and_distances_match_dsa_metric():
     """tests/data/make_dsa_fixture.py ran dsa-metric (Ostrow et al.'s package) once on the
     hidden states of the 8 smoke flip-flop networks.
 
-    * Operators: equal to dsa-metric's up to D A D (the SVD's signs), to 1e-3 of their
-      norm: dsa-metric computes in float32 (relative round-off ~1e-6, amplified by the
-      conditioning of the whitening and the regression).
-    * Distances: dsa-metric's optimiser is iterative (Adam, 1,500 steps from C = I and one
-      transposition); ours reaches at least as high a cosine, so ours is at most theirs
-      plus 1e-3 rad (float32 round-off of the angle), and the two agree to 1e-2 rad, with
-      the same rank order (Spearman >= 0.95 over the 28 pairs)."""
+    * Operators: equal to dsa-metric's up to D A D (the SVD's signs) and scale, to 1e-3 of
+      their norm (measured: 6e-6): dsa-metric computes in float32 (relative round-off ~1e-6,
+      amplified by the conditioning of the whitening and the regression).
+    * Distances: both optimisers are iterative and neither is certain to find the global
+      optimum.  dsa-metric's (Adam, 1,500 steps from C = I and from one transposition)
+      stops short on some pairs: ours is lower by up to 0.021 rad there (measured), so the
+      values agree to 2.5e-2 rad; ours was higher on one pair, by 1.6e-3 rad (a local
+      optimum its start reached), so ours is at most theirs + 2.5e-3 rad; and the rank
+      order agrees (measured Spearman 0.999 over the 28 pairs; asserted >= 0.99)."""
     z = np.load(FIXTURE, allow_pickle=False)
     states, ref_ops, ref_d = z["states"].astype(np.float64), z["operators"], z["distances"]
     cfg = dsa.DSAConfig(n_delays=int(z["n_delays"]), delay_interval=int(z["delay_interval"]), rank=int(z["rank"]))
     ops = [dsa.fit_operator(s, cfg) for s in states]
     for mine, theirs in zip(ops, ref_ops):
-        scale = np.linalg.norm(mine)
-        np.testing.assert_allclose(np.abs(mine), np.abs(theirs), atol=1e-3 * scale)
-        np.testing.assert_allclose(np.linalg.svd(mine, compute_uv=False), np.linalg.svd(theirs, compute_uv=False),
-                                   atol=1e-3 * scale)
+        mine = mine / np.linalg.norm(mine)  # dsa-metric scales its operators to unit norm in place
+        theirs = theirs / np.linalg.norm(theirs)
+        np.testing.assert_allclose(np.abs(mine), np.abs(theirs), atol=1e-3)
+        signs = np.sign(mine[0] * theirs[0] + mine[:, 0] * theirs[:, 0])  # D from row and column 0
+        signs[0] = 1.0
+        np.testing.assert_allclose(signs[:, None] * theirs * signs[None, :], mine, atol=1e-3)
     d = dsa.operator_distances(ops, cfg).values
     iu = np.triu_indices(len(ops), 1)
-    assert (d[iu] <= ref_d[iu] + 1e-3).all(), np.max(d[iu] - ref_d[iu])
-    np.testing.assert_allclose(d[iu], ref_d[iu], atol=1e-2)
-    assert spearmanr(d[iu], ref_d[iu]).statistic >= 0.95
+    assert (d[iu] <= ref_d[iu] + 2.5e-3).all(), np.max(d[iu] - ref_d[iu])
+    np.testing.assert_allclose(d[iu], ref_d[iu], atol=2.5e-2)
+    assert spearmanr(d[iu], ref_d[iu]).statistic >= 0.99
 
 
 def test_hankel_layout_and_bad_settings():
