@@ -29,8 +29,8 @@ products of every pair of two blocks.
   inequality.  ``variance_kept < 1`` (a departure from the reference, off by default)
   first keeps only the top principal components covering that fraction of each
   network's variance: cheaper pair products (k x k, k ~ 10-20, instead of units x
-  units), but it drops the directions it does not keep from the alignment and lowers
-  distances (by up to 0.013 rad on the book's flip-flop networks at 0.99).
+  units), but it drops the directions it does not keep from the alignment and moves
+  distances (by up to 0.013 rad either way on the book's 16 flip-flop networks at 0.99).
 """
 
 from __future__ import annotations
@@ -164,7 +164,7 @@ class Procrustes(Metric):
         ``LinearMetric(alpha=1, score_method='angular')`` at ``alpha = 1``).  Below 1, a
         departure: each representation is first reduced to the principal components
         covering this fraction of its variance (pair products k x k instead of units x
-        units), which drops the other directions from the alignment and lowers distances.
+        units), which drops the other directions from the alignment and moves distances.
     """
 
     alpha: float = 1.0
