@@ -29,6 +29,8 @@ import argparse
 import importlib.util
 import os
 import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -63,10 +65,13 @@ def load_revision(rev: str):
     root = Path(__file__).resolve().parents[1]
     source = subprocess.run(["git", "-C", str(root), "show", f"{rev}:lib/universality/dynamics_similarity.py"],
                             check=True, capture_output=True, text=True).stdout
-    spec = importlib.util.spec_from_loader("universality._dsa_baseline", loader=None)
+    # a file of its own, so that AutoGraph can read the source of its tf.functions
+    path = Path(tempfile.mkdtemp(prefix="dsa-baseline-")) / f"dynamics_similarity_{rev}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("universality._dsa_baseline", path)
     module = importlib.util.module_from_spec(spec)
-    module.__package__ = "universality"
-    exec(compile(source, f"dynamics_similarity.py@{rev}", "exec"), module.__dict__)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
     return module
 
 
