@@ -10,9 +10,13 @@ random initial states, ``trials`` x ``steps`` states each.  Timed in one run:
   one pair at a time, on a random subset of pairs, scaled to all pairs;
 * the extrapolation to P = 2,880 (per-network phase x P, pair phase x P^2).
 
-The loop's distances are checked against the batched matrix on the timed pairs.
+The loop's distances are checked against the batched matrix on the timed pairs.  With
+``--baseline-rev REV`` the module as it was at git revision REV is loaded too and its
+alignment of all pairs (with its own default settings) is timed in the same run, so the
+speed of a change is a ratio measured under the same load.
 
     python benchmarks/dynamics_similarity.py [--n-networks 64 --units 64 --loop-pairs 40]
+                                             [--baseline-rev 77ee1ef]
 
 A GPU run (TensorFlow with CUDA) would print the same table; the batched alignment is one
 graph of (pairs x restarts) small matrices, which is where a GPU's launch-amortisation
@@ -22,8 +26,13 @@ pays, so its ratio to the loop should grow there.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -50,6 +59,22 @@ def make_population(p, units, trials, steps, seed=0):
     return out
 
 
+def load_revision(rev: str):
+    """``universality.dynamics_similarity`` as it was at git revision ``rev`` (a module of
+    the installed package, so that its relative imports resolve)."""
+    root = Path(__file__).resolve().parents[1]
+    source = subprocess.run(["git", "-C", str(root), "show", f"{rev}:lib/universality/dynamics_similarity.py"],
+                            check=True, capture_output=True, text=True).stdout
+    # a file of its own, so that AutoGraph can read the source of its tf.functions
+    path = Path(tempfile.mkdtemp(prefix="dsa-baseline-")) / f"dynamics_similarity_{rev}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("universality._dsa_baseline", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n-networks", type=int, default=64)
@@ -59,6 +84,7 @@ def main(argv=None):
     ap.add_argument("--loop-pairs", type=int, default=40)
     ap.add_argument("--target", type=int, default=2880)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--baseline-rev", default=None, help="git revision whose alignment is timed as the baseline")
     args = ap.parse_args(argv)
     cfg = dsa.DSAConfig()
     p = args.n_networks
@@ -89,7 +115,19 @@ def main(argv=None):
           f"{t_pairs * scale_pairs / 3600:10.2f} h")
     print(f"{'align pair by pair (loop)':40s} {t_loop * n_pairs:9.1f}s {1e3 * t_loop:9.2f} ms "
           f"{t_loop * n_pairs * scale_pairs / 3600:10.2f} h")
+    if args.baseline_rev:
+        base = load_revision(args.baseline_rev)
+        bcfg = base.DSAConfig()
+        base.operator_distances([np.eye(bcfg.rank), 0.5 * np.eye(bcfg.rank)], bcfg)  # warm-up
+        t0 = time.perf_counter()
+        d_base = base.operator_distances(ops, bcfg)
+        t_base = time.perf_counter() - t0
+        print(f"{'align all pairs, batched, ' + args.baseline_rev:40s} {t_base:9.1f}s {1e3 * t_base / n_pairs:9.2f} ms "
+              f"{t_base * scale_pairs / 3600:10.2f} h")
     print()
+    if args.baseline_rev:
+        print(f"this revision / {args.baseline_rev}, all pairs, measured in this run: {t_pairs / t_base:.2f}x the time "
+              f"(baseline: {bcfg}; its score is {bcfg.score!r}, so distances are not compared)")
     print(f"batched / loop, measured in this run: {t_loop * n_pairs / t_pairs:.1f}x faster "
           f"({args.loop_pairs} random pairs timed alone; max |difference| {err:.1e})")
 

@@ -319,6 +319,22 @@ def test_procrustes_matches_the_definition_pair_by_pair(alpha):
             assert d.values[i, j] == pytest.approx(want, abs=1e-7)
 
 
+def test_procrustes_defaults_to_the_reference_definition():
+    """No truncation by default: Procrustes() is arccos(||Xc^T Yc||_* / (||Xc|| ||Yc||)),
+    netrep's LinearMetric(alpha=1, score_method='angular'), to round-off (1e-9 rad); a
+    truncation to 90% of the variance is a departure and moves the distance."""
+    rng = np.random.default_rng(12)
+    reps = [rng.standard_normal((150, 8)) @ rng.standard_normal((8, 8)) for _ in range(3)]
+    d = similarity.pairwise(similarity.Procrustes(), reps, progress=False)
+    assert d.attrs["variance_kept"] == 1.0
+    for i, j in ((0, 1), (0, 2), (1, 2)):
+        xc, yc = reps[i] - reps[i].mean(0), reps[j] - reps[j].mean(0)
+        want = np.arccos(np.linalg.svd(xc.T @ yc, compute_uv=False).sum() / (np.linalg.norm(xc) * np.linalg.norm(yc)))
+        assert d.values[i, j] == pytest.approx(want, abs=1e-9)
+    cut = similarity.pairwise(similarity.Procrustes(variance_kept=0.9), reps, progress=False)
+    assert np.abs(cut.values - d.values).max() > 1e-3
+
+
 def test_procrustes_invariances_and_negative_control():
     rng = np.random.default_rng(3)
     X = rng.standard_normal((200, 6)) @ rng.standard_normal((6, 6))
