@@ -167,23 +167,47 @@ fig = plotting.plot_trial(b.inputs_btm[0], b.targets_bto[0],
 # saddle is at distance $\sqrt{0.5}$ (one row (0.5, 0.5) gone); one whose two opposite
 # corners swap roles is far.
 #
-# Sine and CDI: nearest-neighbour graphs over the input-dependent fixed points. Sine: one
-# row per command frequency, in order (the lowest-q point of that frequency; a frequency
-# without a point is an empty row). CDI: per context, the slow points on the line
-# (leading $|\lambda| \le 1.05$) sorted by readout fill 10 slots evenly along it; a line
-# with fewer points leaves slots empty. Networks are compared by the Euclidean distance
-# between their matrices.
+# Sine: the paper's graph -- edges between nearest-neighbour fixed points, one per command
+# frequency in order (the lowest-q point of that frequency; a frequency without a point
+# is an empty row) -- is computed and reported as **the paper's literal measure**. For
+# points on a curve it only records whether each point's nearest neighbour is the next
+# lower or the next higher frequency, that is, whether the spacing along the curve shrinks
+# or grows: geometry, not topology. The book's sine topology is therefore the
+# **stability signature**: per frequency, the number of fixed points, and the slowest
+# point's unstable oscillatory modes (complex pairs with $|\lambda| > 1$) and unstable real
+# modes, compared by Euclidean distance; it does not change under any re-spacing of the
+# points (tested). Verdicts are given under both. CDI: per context, the slow points on the
+# line (leading $|\lambda| \le 1.05$) sorted by readout fill 10 slots evenly along it; a
+# line with fewer points leaves slots empty. Networks are compared by the Euclidean
+# distance between their matrices.
 #
-# **Statistics.** "Clusters by architecture" is read as a number: the leave-one-out
-# nearest-neighbour accuracy of the label under a distance matrix, against its exact
-# permutation chance level, with a permutation p-value. When a network has several
-# equally near neighbours (topology distances take few distinct values), the credit is
-# shared among them (the accuracy is averaged over tied neighbours), so the result does
-# not depend on the order of the networks. Each test is run on the paper's MDS panel
-# subset (architectures among tanh networks, activations among Vanilla networks) and on
-# every network. Fig. 1f's comparison of topology with geometry uses the separation
-# ratio, mean distance between classes over mean distance within them (1: no separation),
-# of both matrices, with a bootstrap interval of the difference.
+# **Fixed points, exact and approximate.** The paper counts approximate fixed points --
+# "not truly fixed but ... very slow on the time scale of the task" -- as fixed points.
+# The flip-flop structure claim is graded on approximate points ($q \le 10^{-6}$ after
+# the polish: under 0.15 state units of drift over a 100-step trial), with the count of
+# exact points ($q \le 10^{-10}$) printed beside it.
+#
+# **Statistics.** "Clusters by architecture" is read as an **effect with an interval**,
+# not a p-value. The effect is the leave-one-out nearest-neighbour accuracy of the label
+# under a distance matrix minus its exact permutation chance level; when a network has
+# several equally near neighbours (topology distances take few distinct values), the
+# credit is shared among them, so the result does not depend on the order of the
+# networks. Its 95% interval is a stratified bootstrap over networks (resampled with
+# replacement within each class; a network is never its own copy's neighbour). A claim
+# that a label *clusters* is reproduced when the interval lies above 0; a claim that it
+# does *not* cluster needs an equivalence test: the interval must lie below a margin fixed
+# in the library before any run (0.10: at most one network in ten more often next to its
+# own class than chance would put it). Otherwise the verdict is **inconclusive**, printed
+# with the number of networks at which the interval (shrinking as $1/\sqrt{n}$) would have
+# decided it: failing to detect an effect in a few dozen networks is not evidence of its
+# absence. Each test is run on the paper's MDS panel subset (architectures among tanh
+# networks, activations among Vanilla networks) and on every network. The comparison of
+# topology with geometry (Fig. 1f; the Discussion's "far less variation" for all three
+# tasks) uses the separation ratio, mean distance between classes over mean distance
+# within them (1: no separation), of both matrices, with a bootstrap interval of the
+# difference. Each verdict of the scorecard is also judged again on the two halves of the
+# population split by seed and on 20 subsamples of three quarters of every class; a
+# verdict whose halves disagree is marked unstable.
 #
 # **Quality criterion.** A network has learned its task when its validation error, divided
 # by the error of the silent output (a network that always outputs 0), is at most 0.01
@@ -195,11 +219,36 @@ fig = plotting.plot_trial(b.inputs_btm[0], b.targets_bto[0],
 #
 # **SVCCA** {cite:p}`raghu2017svcca`: centre each network's states (samples x units), keep
 # the top principal components covering 95% of the variance, run CCA between the two
-# reductions, and report $1 - \bar\rho$, one minus the mean canonical correlation.
+# reductions, and report $1 - \bar\rho$, one minus the mean canonical correlation. As the
+# paper describes it, each network keeps its own number of components $k_i$ and a pair
+# averages $\min(k_a, k_b)$ correlations; a network whose representation is
+# low-dimensional then correlates well with anyone and sits close to every other network
+# (a **hub**). The book's verdicts use **SVCCA with matched dimensions**: both networks of
+# every pair keep the same $k$, the largest 95% count of the population (a network with
+# fewer real dimensions contributes zero correlations for the missing ones), so every pair
+# is on one scale and no network keeps less than 95% of its variance
+# (`universality.similarity.MatchedSVCCA`). The 95%-per-network reading is printed beside
+# every geometry verdict, with the verdict it would give, and each page prints every
+# network's kept dimensions. The **hub diagnostic** (`universality.hubs`) runs on every
+# distance matrix a verdict uses: a network is a hub when its 90th-percentile distance to
+# the others is below half the population's median of that value, or when it is the
+# nearest neighbour of more than a third of the others.
 # **Linear CKA** {cite:p}`kornblith2019similarity`:
 # $\mathrm{CKA}(X, Y) = \|Y^\top X\|_F^2 / (\|X^\top X\|_F \|Y^\top Y\|_F)$ on centred data;
 # distance $1 - \mathrm{CKA}$. Networks are embedded in 2-D by classical multidimensional
 # scaling {cite:p}`borg2005mds` of the distance matrices.
+#
+# **Beyond the paper.** The Procrustes shape metric is the angular one of
+# {cite:t}`williams2021generalized` with $\alpha = 1$ on the full representations (netrep's
+# `LinearMetric(alpha=1, score_method="angular")`; truncating to a share of the variance is
+# an option, named as a departure where used). Dynamical Similarity Analysis
+# {cite:p}`ostrow2023beyond` fits one linear operator per network to its delay-embedded,
+# whitened, uncentred trajectories without an intercept, as the method's reference package
+# (`dsa-metric`) does, and aligns two operators up to an orthogonal change of basis
+# (angular score); the aligner starts from eigenvector frames under every sign pattern
+# that matters, so an operator and any conjugate of it give the same distances (tested),
+# and it reproduces `dsa-metric` on a committed fixture. The centred operator with an
+# intercept that the book used before is kept as `operator="centred"`.
 
 # %%
 print("tasks:", {t.name: (t.n_inputs, t.n_outputs, t.n_steps) for t in (ff, sine, cdi)})

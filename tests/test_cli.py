@@ -83,3 +83,31 @@ def test_an_unexpected_error_keeps_its_traceback(monkeypatch):
     monkeypatch.setattr(cli, "_profiles", boom)
     with pytest.raises(ValueError, match="not aligned"):
         cli.main(["profiles"])
+
+
+def test_a_network_file_missing_an_array_is_named(capsys, tmp_path):
+    path = _store_one(tmp_path)
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files if k != "param/W_h"}
+    np.savez(path, **arrays)  # a valid zip, one weight array short
+    code, err = run(capsys, "losses", "--profile", "smoke", "--task", "flipflop", "--data", str(tmp_path))
+    assert code == 2 and path.name in err and "'param/W_h' is missing" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_a_corrupt_manifest_is_named_before_training(capsys, tmp_path):
+    manifest = tmp_path / "smoke" / "manifest.json"
+    manifest.parent.mkdir(parents=True)
+    manifest.write_text("{not json")
+    code, err = run(capsys, "train", "--profile", "smoke", "--task", "flipflop", "--data", str(tmp_path), "--quiet")
+    assert code == 2 and "manifest.json is not a JSON manifest" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert manifest.read_text() == "{not json"  # not overwritten
+    assert not (tmp_path / "smoke" / "flipflop").exists()  # nothing trained
+
+
+def test_an_unreachable_scheduler_is_named(capsys, tmp_path):
+    code, err = run(capsys, "train", "--profile", "smoke", "--task", "flipflop", "--data", str(tmp_path), "--quiet",
+                    "--scheduler", "tcp://127.0.0.1:1")
+    assert code == 2 and "no Dask scheduler answers at 'tcp://127.0.0.1:1'" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err

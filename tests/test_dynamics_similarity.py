@@ -234,6 +234,6 @@ def test_hankel_layout_and_bad_settings():
         dsa.operator_distances([np.eye(2), np.eye(3)])
     with pytest.raises(ValueError, match=r"ops\[1\] is zero"):
         dsa.operator_distances([np.eye(2), np.zeros((2, 2))])
-    with pytest.raises(ValueError, match="task_name='maze'"):
-        dsa.DSAConfig.for_task("maze")
-    assert dsa.DSAConfig.for_task("cdi").operator == "reference"
+    from universality import studies
+
+    assert studies.study_for("cdi").dsa_config().operator == "reference"  # the task presets live in the studies

@@ -131,15 +131,16 @@ def changed_verdicts(card: pd.DataFrame, before: Mapping[str, Mapping]) -> tuple
 
 
 def clustering_hits(tables: Mapping[str, pd.DataFrame], names: Sequence[str], label: str = "arch",
-                    networks: str = "panel") -> pd.Series:
-    """For each distance in ``names``: in how many of the tasks' clustering tables it
-    separates ``label`` (permutation p < :data:`ALPHA` on ``networks``), out of how many."""
-    out = {}
+                    networks: str = "panel") -> pd.DataFrame:
+    """For each distance in ``names``, over the tasks' clustering tables: in how many it is
+    shown to separate ``label`` ('clusters': the effect's interval above 0), shown not to
+    ('does not cluster': below the margin), or neither ('inconclusive'), on ``networks``."""
+    rows = {}
     for n in names:
-        hits = [bool((n, label, networks) in t.index and t.loc[(n, label, networks), "p_value"] < ALPHA)
-                for t in tables.values()]
-        out[n] = f"{sum(hits)} of {len(hits)}"
-    return pd.Series(out, name=f"clusters by {label} ({networks}, p < {ALPHA})")
+        dec = [t.loc[(n, label, networks), "decision"] for t in tables.values() if (n, label, networks) in t.index]
+        rows[n] = {d: dec.count(d) for d in ("clusters", "does not cluster", "inconclusive")}
+        rows[n]["tasks"] = len(dec)
+    return pd.DataFrame(rows).T
 
 
 def grade(share: float, most: float = MOST, some: float = SOME) -> str:

@@ -68,7 +68,7 @@ with the eigenvalues sorted.
 from __future__ import annotations
 
 import itertools
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -145,16 +145,6 @@ class DSAConfig:
             raise ValueError(f"score={self.score!r} is not one of {SCORES!r}")
         if self.operator not in OPERATORS:
             raise ValueError(f"operator={self.operator!r} is not one of {OPERATORS!r}")
-
-    @classmethod
-    def for_task(cls, task_name: str, **overrides) -> "DSAConfig":
-        """Defaults for the book's tasks: the delays span a stretch of the dynamics that
-        matters (a flip-flop transition, a fifth of the slowest sine period, a CDI trial)."""
-        presets = {"flipflop": {"n_delays": 10}, "sine": {"n_delays": 10, "delay_interval": 2},
-                   "cdi": {"n_delays": 5, "rank": 8}}
-        if task_name not in presets:
-            raise ValueError(f"task_name={task_name!r} is not one of {tuple(presets)!r}")
-        return replace(cls(), **{**presets[task_name], **overrides})
 
 
 def hankel(states_btn: np.ndarray, n_delays: int, delay_interval: int = 1) -> np.ndarray:

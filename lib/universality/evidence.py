@@ -176,7 +176,8 @@ def gather(population, metrics: Sequence = (claims.GEOMETRY_95, claims.GEOMETRY)
     n_trials, variance_kept, seed : the trials of the representations (the study takes its
         share of ``n_trials``, drawn from ``seed``) and SVCCA's kept variance; ``seed``
         also seeds the permutation tests
-    dynamics : also compare the networks' dynamics by DSA (distance 'dsa', the study's preset)
+    dynamics : also compare the networks' dynamics by DSA (distance 'dsa', the study's
+        preset; a dict changes fields of it, e.g. ``{'operator': 'centred'}``)
     workspace : where stored results are read and written (a Workspace or a store root)
     options : the study's topology options (flip-flop: ``principles``, ``topology_config``;
         sine: ``k``; CDI: ``n_points``, ``k``)
@@ -190,7 +191,8 @@ def gather(population, metrics: Sequence = (claims.GEOMETRY_95, claims.GEOMETRY)
     trials = study.representation_trials(task, n_trials, seed)
     geometry = analysis.geometry(pop, trials, metrics=tuple(metrics), variance_kept=variance_kept, workspace=ws)
     if dynamics:
-        geometry["dsa"] = analysis.dynamics(pop, trials, study.dsa_config(), workspace=ws)
+        changes = dict(dynamics) if isinstance(dynamics, dict) else {}
+        geometry["dsa"] = analysis.dynamics(pop, trials, study.dsa_config(**changes), workspace=ws)
     fps = analysis.fixed_points(pop, study.fixed_point_config(), workspace=ws)
     topos = study.topologies(pop, fps, ws, **options)
     ev = Evidence(task.name, study, pop, table, geometry, fps, topos, pd.DataFrame(), {}, trials=trials)

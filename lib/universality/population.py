@@ -244,12 +244,17 @@ def load_population(profile: str | Profile = "book", task: str = "flipflop", roo
     t = profile.task(task)
     rows, params, curves = [], {}, {}
     missing = []
+    by_id = expected.set_index("network_id")
     for nid in expected.network_id:
         path = store.network_path(root, profile.name, task, nid)
         if not path.exists():
             missing.append(nid)
             continue
         p, meta, curve, its = store.load_network(path)
+        row = by_id.loc[nid]
+        if not bool(meta.get("diverged", False)):
+            spec = cells.CellSpec(row.arch, row.activation, int(row.units), t.n_inputs, t.n_outputs)
+            store.check_network(path, p, cells.param_shapes(spec))
         params[nid] = p
         curves[nid] = (its, curve)
         rows.append({"network_id": nid, **{k: meta[k] for k in LABELS}, "valid_loss": meta["valid_loss"],

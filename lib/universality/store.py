@@ -49,6 +49,7 @@ __all__ = [
     "package_versions",
     "write_manifest",
     "read_manifest",
+    "check_network",
 ]
 
 # The store of the repository this package is installed from (editable install), unless
@@ -206,5 +207,33 @@ def write_manifest(root, profile: str, *, command: str, profile_spec: Mapping, e
 
 
 def read_manifest(root, profile: str) -> dict:
-    with open(Path(root) / profile / "manifest.json") as f:
-        return json.load(f)
+    """The store's manifest; :class:`DataError` naming the file when it is not a JSON
+    object (a sweep would otherwise write over it)."""
+    path = Path(root) / profile / "manifest.json"
+    try:
+        doc = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise
+    except (ValueError, OSError, UnicodeDecodeError) as e:
+        raise DataError(f"{path} is not a JSON manifest ({type(e).__name__}: {e}); fix or delete it") from None
+    if not isinstance(doc, dict):
+        raise DataError(f"{path} is not a JSON manifest (it holds a {type(doc).__name__}); fix or delete it")
+    return doc
+
+
+def check_network(path, params: Mapping[str, np.ndarray], shapes: Mapping[str, tuple]) -> None:
+    """Raise :class:`DamagedFileError` naming ``path`` and the array when a network file
+    lacks an array its cell needs, has one of the wrong shape, or holds non-finite values."""
+    for name, shape in shapes.items():
+        if name not in params:
+            raise DamagedFileError(f"{path} is damaged: array 'param/{name}' is missing (the cell needs "
+                                   f"{', '.join(sorted(shapes))}); delete it, or run 'universality train' with the "
+                                   "same profile to train it again")
+        if tuple(np.shape(params[name])) != tuple(shape):
+            raise DamagedFileError(f"{path} is damaged: array 'param/{name}' has shape {np.shape(params[name])}, "
+                                   f"the cell needs {tuple(shape)}")
+        if not np.all(np.isfinite(params[name])):
+            raise DamagedFileError(f"{path} is damaged: array 'param/{name}' holds NaN or inf values")
+    extra = sorted(set(params) - set(shapes))
+    if extra:
+        raise DamagedFileError(f"{path} is damaged: array 'param/{extra[0]}' is not a parameter of its cell")

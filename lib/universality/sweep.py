@@ -227,6 +227,10 @@ def run_sweep(profile: str | Profile = "book", tasks: Sequence[str] | str = tupl
     for t in tasks:
         if t not in TASKS:
             raise ParameterError(f"task={t!r} is not one of {tuple(TASKS)!r}")
+    from pathlib import Path
+
+    if (Path(root) / profile.name / "manifest.json").exists():
+        store.read_manifest(root, profile.name)  # a damaged manifest is named before anything is trained
     todo = [(t, gid, rows) for t in tasks for gid, rows in missing_groups(profile, t, root).items()]
     status = [{"task": t, "group_id": gid, "status": "kept"} for t in tasks
               for gid in _group_rows(profile, t) if gid not in {g for tt, g, _ in todo if tt == t}]
@@ -251,7 +255,16 @@ def run_sweep(profile: str | Profile = "book", tasks: Sequence[str] | str = tupl
     else:
         from distributed import Client, as_completed
 
-        client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+        if isinstance(scheduler, Client):
+            client = scheduler
+        else:
+            try:
+                client = Client(scheduler, timeout="10s")
+            except (OSError, TimeoutError) as e:
+                from .errors import DataError
+
+                raise DataError(f"no Dask scheduler answers at {scheduler!r} ({type(e).__name__}); start one "
+                                f"('dask scheduler') or use --scheduler local") from None
         try:
             # the costliest groups first, so that the last group to finish is a cheap one;
             # local workers share this file system and checkpoint into the store
