@@ -90,17 +90,53 @@ def two_processes(client, arch, population, seconds, warmup=20.0):
     return sum(r[0] for r in res), all(r[1] for r in res)
 
 
+def sine_curriculum(units=64, population=2, iterations=120, arch="gru"):
+    """The sine task's curriculum (trial length 20 -> 500 over the first half) for
+    ``iterations`` iterations of one group: wall clock and compiled programs with the
+    lengths padded to buckets (the default) and with every length compiled on its own."""
+    task = make_task("sine")
+    spec = cells.CellSpec(arch, "tanh", units, task.n_inputs, task.n_outputs)
+    cfg = training.TrainConfig(iterations=iterations, batch_size=32, optimizer="adam", log_every=10,
+                               curriculum=0.5, curriculum_start=20, valid_size=32)
+    lengths = len({cfg.trial_length(i, task.n_steps) for i in range(iterations)})
+    out = {}
+    saved = training.CURRICULUM_BUCKETS
+    try:
+        for name, buckets in (("per length", 0), ("buckets", saved)):
+            training.CURRICULUM_BUCKETS = buckets
+            t0 = time.time()
+            res = training.train_population(task, spec, list(range(population)), 1e-4,
+                                            training.HParams(learning_rate=2e-3), cfg, progress=False)
+            out[name] = (time.time() - t0, res.extra["programs"])
+    finally:
+        training.CURRICULUM_BUCKETS = saved
+    return lengths, out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--population", type=int, default=8, help="networks in one graph for the second row")
     ap.add_argument("--seconds", type=float, default=3.0, help="timed wall clock per measurement")
     ap.add_argument("--archs", nargs="+", default=list(cells.ARCHS), choices=list(cells.ARCHS))
+    ap.add_argument("--sine-only", action="store_true", help="only the sine curriculum comparison")
+    ap.add_argument("--sine-iterations", type=int, default=120,
+                    help="iterations of the sine curriculum comparison (the ramp covers the first half)")
     ap.add_argument("--gpu-tflops", type=float, default=20.0,
                     help="assumed sustained TFLOP/s of one modern GPU on these small matmuls (fp32)")
     args = ap.parse_args()
 
     from fixed_points import kernel_ceiling
     from universality.sweep import local_cluster
+
+    lengths, sine = sine_curriculum(iterations=args.sine_iterations)
+    print(f"# sine curriculum, GRU-tanh 64 units, 2 networks, {args.sine_iterations} iterations "
+          f"({lengths} trial lengths): wall clock (compiled programs)")
+    (t_len, p_len), (t_b, p_b) = sine["per length"], sine["buckets"]
+    print(f"#   every length compiled: {t_len:.1f} s ({p_len} programs); padded to "
+          f"{training.CURRICULUM_BUCKETS} buckets: {t_b:.1f} s ({p_b} programs); ratio {t_len / t_b:.2f}x")
+    print()
+    if args.sine_only:
+        return
 
     task = make_task("flipflop")
     print(f"# flip-flop, T={task.n_steps}, batch 64, {UNITS} units, tanh, Adam; {os.cpu_count()} cores, "

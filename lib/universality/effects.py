@@ -24,7 +24,8 @@ module before any run (:data:`MARGINS`):
 * ``'does not cluster'`` only when the upper bound is below the margin (an equivalence
   test: the effect is shown to be smaller than what would matter);
 * ``'inconclusive'`` otherwise, with the number of networks at which the interval,
-  shrinking as 1/sqrt(n), would have decided it (:attr:`Decision.n_to_decide`).
+  its one-sided half-widths shrinking as 1/sqrt(n), would have decided it
+  (:attr:`Decision.n_to_decide`; a rough guide, at least one network more than now).
 """
 
 from __future__ import annotations
@@ -197,9 +198,9 @@ def difference_effect(distances_a, distances_b, labels, n_boot: int = 1000, seed
 def decide(effect: Effect, margin: float | None = None) -> Decision:
     """'clusters' (lower bound > 0), 'does not cluster' (upper bound < margin) or
     'inconclusive', with the population size that would decide the last: the interval's
-    half-width ``w`` shrinks as 1/sqrt(n), so it excludes 0 at ``n (w / estimate)^2`` and
-    falls under the margin at ``n (w / (margin - estimate))^2``; the smaller of the two
-    that can happen is reported."""
+    lower half-width ``e - lo`` shrinks as 1/sqrt(n), so it excludes 0 at
+    ``n ((e - lo) / e)^2``; the upper one falls under the margin at
+    ``n ((hi - e) / (margin - e))^2``; the smaller of the two that can happen is reported."""
     margin = MARGINS.get(effect.kind, np.nan) if margin is None else float(margin)
     if not (np.isfinite(effect.estimate) and np.isfinite(effect.low) and np.isfinite(effect.high)):
         return Decision("not computed", effect, margin)
@@ -207,10 +208,12 @@ def decide(effect: Effect, margin: float | None = None) -> Decision:
         return Decision("clusters", effect, margin)
     if effect.high < margin:
         return Decision("does not cluster", effect, margin)
-    w = max((effect.high - effect.low) / 2, 1e-12)
+    # the one-sided half-widths, each shrinking as 1/sqrt(n): the lower one must shrink below
+    # the estimate (to exclude 0), the upper one below the margin's distance from it
     options = []
     if effect.estimate > 0:
-        options.append(effect.n * (w / effect.estimate) ** 2)
+        options.append(effect.n * ((effect.estimate - effect.low) / effect.estimate) ** 2)
     if effect.estimate < margin:
-        options.append(effect.n * (w / (margin - effect.estimate)) ** 2)
-    return Decision("inconclusive", effect, margin, min(options) if options else np.nan)
+        options.append(effect.n * ((effect.high - effect.estimate) / (margin - effect.estimate)) ** 2)
+    n_to_decide = max(min(options), effect.n + 1) if options else np.nan
+    return Decision("inconclusive", effect, margin, n_to_decide)

@@ -219,7 +219,8 @@ def evaluate(spec: cells.CellSpec, params: Mapping[str, np.ndarray], inputs_btm,
 
 #: A curriculum's trial lengths are padded up to one of this many lengths (T/4, T/2,
 #: 3T/4, T, rounded up to the curriculum's 10-step grid), so the compiled step is one
-#: program per bucket instead of one per length (the sine curriculum has 49 lengths).
+#: program per bucket instead of one per length (the sine curriculum has 49 lengths);
+#: 0 trains every length as it is (the benchmark's baseline).
 CURRICULUM_BUCKETS = 4
 
 
@@ -429,7 +430,7 @@ def train_population(
     # a curriculum with the written-out gradients trains on padded trials: the first t_len
     # steps of each trial count, padded up to a bucket's length (few compiled programs);
     # the autodiff step (the reference) trains on the cut trials themselves
-    pad = bool(config.curriculum) and gradients == "analytic"
+    pad = bool(config.curriculum) and gradients == "analytic" and CURRICULUM_BUCKETS > 0
     for it in range(start, config.iterations):
         x, y = _population_batch(task, seeds, it, config.batch_size)
         t_len = config.trial_length(it, x.shape[2])
