@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["VERDICTS", "ALPHA", "MOST", "SOME", "GEOMETRY", "GEOMETRY_95", "Claim", "scorecard", "paper_claims", "beyond_the_paper",
-           "from_scorecard", "changed_verdicts",
+           "from_scorecard", "changed_verdicts", "verdict_changes",
            "clustering_hits", "grade", "format_p", "clusters", "does_not_cluster",
            "topology_more_similar_than_geometry", "all_networks_train", "cka_agrees_with_svcca", "QUOTES"]
 
@@ -128,6 +128,31 @@ def changed_verdicts(card: pd.DataFrame, before: Mapping[str, Mapping]) -> tuple
     {'verdict', 'measured'}), as (key, before entry, row) triples, and the keys that are new."""
     changed = [(k, before[k], c) for k, c in card.iterrows() if k in before and before[k]["verdict"] != c.verdict]
     return changed, [k for k in card.index if k not in before]
+
+
+def verdict_changes(card: pd.DataFrame, before: Mapping[str, Mapping],
+                    same_networks: pd.DataFrame | None = None) -> pd.DataFrame:
+    """What changed since an earlier scorecard (``before``: key -> {'verdict', 'measured'}),
+    and why: ``same_networks`` is today's scorecard on the earlier population's networks,
+    so a verdict that already changed there changed with the measurement (the code), one
+    that changed only on the current population changed with the networks, and one that
+    changed on both, with both."""
+    rows = []
+    for key, now in card.iterrows():
+        if key not in before or before[key]["verdict"] == now.verdict:
+            continue
+        mid = same_networks.verdict.get(key) if same_networks is not None else None
+        if mid is None:
+            why = "not known (no scorecard of the earlier networks under today's code)"
+        elif mid == now.verdict:
+            why = "the measurement changed (today's code on the earlier networks gives it already)"
+        elif mid == before[key]["verdict"]:
+            why = "the population changed (today's code on the earlier networks keeps the earlier verdict)"
+        else:
+            why = f"both (today's code on the earlier networks: {mid})"
+        rows.append({"key": key, "before": before[key]["verdict"], "now": now.verdict, "why": why,
+                     "measured before": before[key].get("measured", ""), "measured now": now.value})
+    return pd.DataFrame(rows, columns=["key", "before", "now", "why", "measured before", "measured now"])
 
 
 def clustering_hits(tables: Mapping[str, pd.DataFrame], names: Sequence[str], label: str = "arch",

@@ -118,9 +118,15 @@ def _artifacts(args):
     if args.ship:
         from .evidence import scorecard
 
-        pops = {t: load_population(args.profile, t, root=args.data) for t in args.task}
+        from .profiles import EARLIER_BOOK, get_profile
+
+        prof = get_profile(args.profile)
+        pops = {t: load_population(prof, t, root=args.data) for t in args.task}
         with artifacts.recording() as requests:
             scorecard(pops, workspace=ws)
+            if prof.name == "book":  # the scorecard page compares with the earlier population too
+                earlier = prof.restrict(**EARLIER_BOOK)
+                scorecard({t: load_population(earlier, t, root=args.data) for t in args.task}, workspace=ws)
         for path in artifacts.ship(requests, ws):
             print(f"shipped {path.relative_to(ws.root)} ({path.stat().st_size / 1e6:.2f} MB)")
     table = artifacts.check(ws)

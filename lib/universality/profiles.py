@@ -18,7 +18,7 @@ from .errors import ParameterError
 from .tasks import TASKS, Task, make_task
 from .training import HParams, TrainConfig
 
-__all__ = ["GridBlock", "Profile", "PROFILES", "get_profile"]
+__all__ = ["GridBlock", "Profile", "PROFILES", "EARLIER_BOOK", "get_profile"]
 
 
 @dataclass(frozen=True)
@@ -287,6 +287,10 @@ def _paper() -> Profile:
 
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (_smoke(), _book(), _paper())}
+
+#: The book's previous population (64 networks per task, 2026-11): the part of today's
+#: grid it was, for comparing verdicts with ``data/book/scorecard_64_networks.json``.
+EARLIER_BOOK = {"units": (64,), "l2": (1e-5, 1e-4)}
 
 
 def get_profile(name: str | Profile) -> Profile:
