@@ -39,7 +39,7 @@ import pandas as pd
 __all__ = ["VERDICTS", "ALPHA", "MOST", "SOME", "GEOMETRY", "GEOMETRY_95", "Claim", "scorecard", "paper_claims", "beyond_the_paper",
            "from_scorecard", "changed_verdicts", "verdict_changes",
            "clustering_hits", "grade", "format_p", "clusters", "does_not_cluster",
-           "topology_more_similar_than_geometry", "all_networks_train", "cka_agrees_with_svcca", "QUOTES"]
+           "topology_more_similar_than_geometry", "architecture_beyond_size", "all_networks_train", "cka_agrees_with_svcca", "QUOTES"]
 
 VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "inconclusive", "not tested")
 ALPHA = 0.05
@@ -53,6 +53,9 @@ QUOTES = {
                    "are available in Appendix C.",
     "discussion.universality": "We also see hints of universality: the fixed point topologies show far less "
                                "variation across networks than the representations do (Fig. 1f, 2e, 3d).",
+    "beyond.size": "We trained networks for every combination of the following parameters: RNN architecture "
+                   "(Vanilla, UGRNN, LSTM, GRU), activation (relu, tanh), number of units/neurons (64, 128, 256), "
+                   "and L2 regularization [...] [Fig. 1d:] showing clustering based on RNN architecture",
     "appE.cka": "We found that using SVCCA and CKA yielded similar results for the purposes of determining whether "
                 "representations cluster by architecture or activation function",
     # beyond the paper: the abstract's thesis, tested with measures the paper did not use
@@ -292,6 +295,26 @@ def topology_more_similar_than_geometry(key: str, task: str, separations: Mappin
                  f"({GEOMETRY}), panel subsets", "; ".join(parts),
                  "topology ratio minus SVCCA ratio: its 95% bootstrap interval below 0 for every label (partly: for "
                  "one; not reproduced: above 0 for one and below for none; otherwise inconclusive)", verdict)
+
+
+def architecture_beyond_size(key: str, task: str, result: Mapping, distance: str) -> Claim:
+    """Beyond the paper's text, its design: size (64/128/256 units) varies *inside* every
+    cluster of its MDS panels.  Is geometry further apart between architectures (same
+    activation and size) than across sizes within a class?  ``result``:
+    :func:`universality.statistics.size_versus_architecture`."""
+    r = result
+    if not np.isfinite(r.get("difference", np.nan)):
+        return Claim(key, task, QUOTES["beyond.size"], "geometry across sizes vs between architectures",
+                     "one network size only", "", "not tested")
+    verdict = "reproduced" if r["low"] > 0 else "not reproduced" if r["high"] < 0 else "inconclusive"
+    return Claim(key, task, QUOTES["beyond.size"],
+                 f"{distance} mean distance: between architectures (same activation and size) minus within a "
+                 "class across sizes",
+                 f"between architectures {r['between_archs']:.3f}, within a class across sizes "
+                 f"{r['across_sizes']:.3f}: difference {r['difference']:+.3f} [{r['low']:+.3f}, {r['high']:+.3f}] "
+                 f"(n = {r['n']})",
+                 "the difference's 95% bootstrap interval above 0 (below 0: size matters more; across 0: "
+                 "inconclusive)", verdict)
 
 
 # ------------------------------------------------------------------------ Appendix C

@@ -53,6 +53,7 @@ __all__ = [
     "group_mean_distances",
     "group_difference_interval",
     "untrained_closer_quadruples",
+    "size_versus_architecture",
 ]
 
 #: The paper's MDS layout (Section 2.3): architectures are compared among tanh networks,
@@ -300,7 +301,7 @@ def _why_not(d: xr.DataArray, label: str) -> str | None:
     return None
 
 
-def clustering_table(distances: Mapping[str, xr.DataArray], by: Sequence[str] = ("arch", "activation"),
+def clustering_table(distances: Mapping[str, xr.DataArray], by: Sequence[str] | None = None,
                      subsets: Mapping[str, Mapping] | None = None, n_permutations: int = 1000,
                      seed: int = 0, n_boot: int = 1000) -> pd.DataFrame:
     """Nearest-neighbour tests of each label under each distance, on two sets of networks.
@@ -318,6 +319,10 @@ def clustering_table(distances: Mapping[str, xr.DataArray], by: Sequence[str] = 
     ``note`` instead of an error, so a page with a small population still runs.
     """
     from . import effects
+
+    if by is None:  # size as a label too, where the population has more than one
+        by = ("arch", "activation") + tuple(
+            k for k in ("units",) if any(k in d.coords and len(set(d.coords[k].values)) > 1 for d in distances.values()))
 
     subsets = PANEL_SUBSETS if subsets is None else subsets
     rows = []
@@ -446,3 +451,53 @@ def rank_agreement(distances: Mapping[str, xr.DataArray], names: Sequence[str] |
     vals = {n: distances[n].sel(network=ids, network_2=ids).values[iu] for n in names}
     rho = [[spearmanr(vals[a], vals[b]).statistic if len(iu[0]) > 1 else np.nan for b in names] for a in names]
     return pd.DataFrame(rho, index=names, columns=names)
+
+
+def size_versus_architecture(distances: xr.DataArray, n_boot: int = 1000, seed: int = 0,
+                             level: float = 0.95) -> dict:
+    """Does geometry vary more with network size inside a class than between architectures?
+
+    Within a class (same architecture and activation) the mean distance between networks
+    of *different sizes*, against the mean distance between networks of *different
+    architectures* of the same activation and size.  Returns both means, their difference
+    (between architectures minus within class across sizes; above 0 when architecture
+    matters more than size) and its percentile bootstrap interval (networks resampled with
+    replacement within each arch x activation x size group; a network is never paired with
+    its own copy).  NaN when the matrix has one size only.
+    """
+    d = check_distances(distances)
+    c = distances.coords
+    arch, act, units = (np.asarray(c[k].values) for k in ("arch", "activation", "units"))
+    if len(set(units)) < 2:
+        return {"across_sizes": np.nan, "between_archs": np.nan, "difference": np.nan, "low": np.nan,
+                "high": np.nan, "n": len(d)}
+    same_class = (arch[:, None] == arch[None]) & (act[:, None] == act[None])
+    other_size = units[:, None] != units[None]
+    same_size_act = (act[:, None] == act[None]) & ~other_size
+    other_arch = arch[:, None] != arch[None]
+    a_mask, b_mask = same_class & other_size, same_size_act & other_arch
+
+    def stat(idx):
+        dd = d[np.ix_(idx, idx)]
+        am, bm = a_mask[np.ix_(idx, idx)], b_mask[np.ix_(idx, idx)]
+        ident = idx[:, None] == idx[None, :]
+        am, bm = am & ~ident, bm & ~ident
+        if not am.any() or not bm.any():
+            return np.nan, np.nan
+        return float(dd[am].mean()), float(dd[bm].mean())
+
+    whole = np.arange(len(d))
+    across, between = stat(whole)
+    groups = [np.flatnonzero((arch == a) & (act == f) & (units == u))
+              for a, f, u in sorted(set(zip(arch, act, units)))]
+    rng = np.random.default_rng(seed)
+    diffs = []
+    for _ in range(n_boot):
+        idx = np.concatenate([rng.choice(g, size=len(g)) for g in groups])
+        x, y = stat(idx)
+        diffs.append(y - x)
+    diffs = np.asarray(diffs, float)
+    diffs = diffs[np.isfinite(diffs)]
+    lo, hi = np.quantile(diffs, [(1 - level) / 2, (1 + level) / 2]) if len(diffs) else (np.nan, np.nan)
+    return {"across_sizes": across, "between_archs": between, "difference": between - across, "low": float(lo),
+            "high": float(hi), "n": len(d)}

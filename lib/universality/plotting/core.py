@@ -347,13 +347,17 @@ def plot_transition_matrix(matrix: np.ndarray, names: Sequence[str], n_unstable:
 def plot_mds_pair(distances, title: str = "", refine: bool = False):
     """The paper's two MDS views of one distance matrix: tanh networks coloured by
     architecture (left) and Vanilla networks coloured by activation (right), each its own
-    embedding.  A view with fewer than 3 networks is left empty with a note."""
+    embedding; a third, the tanh networks coloured by size, when they span several.  A view
+    with fewer than 3 networks is left empty with a note."""
     from ..statistics import subset
     from ..embedding import mds
 
-    fig, axes = plt.subplots(1, 2, figsize=(9, 4))
-    views = ((axes[0], subset(distances, activation="tanh"), "arch", "tanh networks, by architecture"),
-             (axes[1], subset(distances, arch="vanilla"), "activation", "Vanilla networks, by activation"))
+    sizes = "units" in distances.coords and len(set(distances.coords["units"].values)) > 1
+    fig, axes = plt.subplots(1, 3 if sizes else 2, figsize=(13.5 if sizes else 9, 4))
+    views = [(axes[0], subset(distances, activation="tanh"), "arch", "tanh networks, by architecture"),
+             (axes[1], subset(distances, arch="vanilla"), "activation", "Vanilla networks, by activation")]
+    if sizes:  # the population spans network sizes: where do they fall?
+        views.append((axes[2], subset(distances, activation="tanh"), "units", "tanh networks, by size"))
     for ax, sub, hue, name in views:
         why = "fewer than 3 networks" if sub.sizes["network"] < 3 else None
         if why is None:
