@@ -32,6 +32,11 @@ sigma the logistic sigmoid):
 * LSTM (Hochreiter & Schmidhuber 1997; state [h; c]): blocks [i, f, o, g],
   ``c' = f * c + i * g``, ``h' = o * phi(c')``
 
+Beyond the paper's grid (:data:`ARCHS`), :data:`ALL_ARCHS` adds the GRU of PyTorch and
+Keras (:mod:`.gru_reset_after`, arch ``'gru_ra'``): the reset gate multiplies the
+recurrent product, ``c = phi(x W_cx + b_c + r * (h W_ch + b_hc))``, so users' networks
+(:mod:`universality.importers`) are analysed exactly.
+
 Initialisation (the paper does not state it; we use the Keras defaults): input
 matrices Glorot-uniform, recurrent blocks orthogonal, biases zero except the LSTM
 forget-gate bias, 1.  Each network is drawn from its own seed, so a network's weights do
@@ -45,9 +50,10 @@ from typing import Mapping, Sequence
 import numpy as np
 import tensorflow as tf
 
-from . import gru, lstm, ugrnn, vanilla  # noqa: F401  (each registers its class)
-from .base import ACTIVATIONS, ARCHS, REGISTRY, Cell, CellSpec, cell_for, check_choice, registered_archs
+from . import gru, gru_reset_after, lstm, ugrnn, vanilla  # noqa: F401  (each registers its class)
+from .base import ACTIVATIONS, ARCHS, REGISTRY, Cell, CellSpec, cell_for, check_arch, registered_archs
 from .gru import GRU
+from .gru_reset_after import GRUResetAfter
 from .lstm import LSTM
 from .ops import dphi
 from .ugrnn import UGRNN
@@ -55,6 +61,7 @@ from .vanilla import Vanilla
 
 __all__ = [
     "ARCHS",
+    "ALL_ARCHS",
     "ACTIVATIONS",
     "REGISTRY",
     "registered_archs",
@@ -63,6 +70,7 @@ __all__ = [
     "UGRNN",
     "GRU",
     "LSTM",
+    "GRUResetAfter",
     "CellSpec",
     "cell_for",
     "n_gates",
@@ -84,9 +92,14 @@ __all__ = [
     "regularised_names",
 ]
 
+#: Every architecture a CellSpec accepts: the paper's four, then the reset-after GRU
+#: (``'gru_ra'``) that PyTorch's and Keras' GRUs are (for imported networks).
+ALL_ARCHS: tuple[str, ...] = registered_archs()
+
+
 def n_gates(arch: str) -> int:
     """Number of N-wide blocks in the input projection (1, 2, 3 or 4)."""
-    check_choice("arch", arch, registered_archs())
+    check_arch(arch)
     return REGISTRY[arch].n_gates
 
 

@@ -19,7 +19,7 @@ import tensorflow as tf
 from . import ops
 
 __all__ = ["ARCHS", "ACTIVATIONS", "REGISTRY", "register", "registered_archs", "Cell", "CellSpec", "check_choice",
-           "cell_for"]
+           "check_arch", "cell_for"]
 
 #: The paper's grid of architectures (profiles and sweeps range over these).
 ARCHS: tuple[str, ...] = ("vanilla", "ugrnn", "gru", "lstm")
@@ -49,6 +49,14 @@ def check_choice(name: str, value, allowed: Sequence) -> None:
         raise ValueError(f"{name}={value!r} is not one of {tuple(allowed)!r}")
 
 
+def check_arch(arch) -> None:
+    """``ValueError`` unless ``arch`` is registered, naming the paper's four and the others."""
+    if arch not in REGISTRY:
+        others = tuple(a for a in registered_archs() if a not in ARCHS)
+        more = f" (the paper's) or {others!r} (for imported networks)" if others else ""
+        raise ValueError(f"arch={arch!r} is not one of {tuple(a for a in ARCHS if a in REGISTRY)!r}{more}")
+
+
 def _check_positive_int(name: str, value) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name}={value!r} must be a positive integer")
@@ -60,7 +68,10 @@ class CellSpec:
 
     Parameters
     ----------
-    arch : a registered architecture: {'vanilla', 'ugrnn', 'gru', 'lstm'}
+    arch : a registered architecture: the paper's {'vanilla', 'ugrnn', 'gru', 'lstm'}
+        (``cells.ARCHS``), or 'gru_ra', the GRU with the reset gate after the recurrent
+        matmul (PyTorch, Keras ``reset_after=True``), for imported networks
+        (``cells.ALL_ARCHS`` lists them all)
     activation : {'relu', 'tanh'}
         The non-gate nonlinearity phi; gates are always sigmoid.
     units : int
@@ -76,7 +87,7 @@ class CellSpec:
     n_outputs: int
 
     def __post_init__(self):
-        check_choice("arch", self.arch, registered_archs())
+        check_arch(self.arch)
         check_choice("activation", self.activation, ACTIVATIONS)
         _check_positive_int("units", self.units)
         _check_positive_int("n_inputs", self.n_inputs)
