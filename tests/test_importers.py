@@ -281,3 +281,72 @@ def test_imported_network_is_a_population():
     with pytest.raises(ValueError, match=r"task 'flipflop' has 3 inputs and 3 outputs but the imported network has 3 and 2"):
         net.population(FlipFlop())
 
+
+def _search(net, config):
+    from universality import fixed_points as fp
+
+    x = np.random.default_rng(0).standard_normal((8, 20, net.spec.n_inputs)).astype(np.float32) * 0.5
+    states = cells.run(net.spec, net.params, x[None]).numpy().reshape(1, -1, net.spec.state_size)
+    return fp.find_cell_fixed_points(net.spec, net.params, np.zeros((1, net.spec.n_inputs)), states, config)
+
+
+def test_repeated_search_of_a_users_network_neither_retraces_nor_warns():
+    """A user's second search of the same network compiles nothing and logs no TensorFlow
+    retracing warning (the compiled Adam programs are kept per spec and settings), and the
+    cells' functions are one object per spec."""
+    from universality import fixed_points as fp
+    from universality.fixed_points import optimise
+
+    net = importers.from_torch(_fixture("rnn_tanh", "trained")[0], nonlinearity="tanh")
+    spec_again = cells.CellSpec(*(getattr(net.spec, f) for f in ("arch", "activation", "units", "n_inputs", "n_outputs")))
+    assert cells.functions(spec_again) is cells.functions(net.spec)
+    config = fp.FixedPointConfig(n_initial=64, max_iters=300)
+    first = _search(net, config)
+    messages = []
+
+    class Capture(logging.Handler):
+        def emit(self, record):
+            messages.append(record.getMessage())
+
+    handler = Capture()
+    logging.getLogger("tensorflow").addHandler(handler)
+    try:
+        traced = optimise.compilations()
+        again = _search(net, config)
+        assert optimise.compilations() == traced
+    finally:
+        logging.getLogger("tensorflow").removeHandler(handler)
+    assert not [m for m in messages if "retracing" in m], messages
+    assert len(first[0]) == len(again[0]) and len(first[0]) >= 1
+
+
+def test_the_adam_working_set_keeps_a_quarter_of_its_points(monkeypatch):
+    """With XLA every working-set shape is one compilation: a search that stops most of its
+    points uses at most 3 shapes, none below K/4; without the floor it goes lower
+    (negative control: the floor is what bounds it)."""
+    from universality import fixed_points as fp
+    from universality.fixed_points import optimise
+
+    net = importers.from_torch(_fixture("rnn_tanh", "trained")[0], nonlinearity="tanh")
+    config = fp.FixedPointConfig(n_initial=128, max_iters=1000, check_every=20)
+    original = optimise._compiled
+
+    def spy(step_fn, cfg):
+        chunk = original(step_fn, cfg)
+
+        def call(h, *rest):
+            seen.append(h.shape[1])
+            return chunk(h, *rest)
+        return call
+
+    monkeypatch.setattr(optimise, "_compiled", spy)
+    assert optimise.JIT
+    shapes = {}
+    for floor in (optimise.COMPACT_FLOOR, None):
+        monkeypatch.setattr(optimise, "COMPACT_FLOOR", floor)
+        seen = []
+        result = _search(net, config)
+        shapes[floor] = sorted(set(seen), reverse=True)
+        assert result[0].meta["stages"]["adam_stopped"] > 0.8 * 128  # most points stopped
+    assert shapes[4][0] == 128 and min(shapes[4]) >= 32 and len(shapes[4]) <= 3, shapes
+    assert min(shapes[None]) < 32, shapes
