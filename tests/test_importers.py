@@ -255,6 +255,20 @@ def test_torch_modules_live():
             h, yy = _library(imported, x.numpy())
             _close(h[..., :N], states.numpy(), f"{kind.__name__} states")
             _close(yy, y.numpy(), f"{kind.__name__} readout")
+    for cell, nonlin in ((torch.nn.RNNCell(M, N, nonlinearity="relu"), "relu"), (torch.nn.GRUCell(M, N), "tanh"),
+                         (torch.nn.LSTMCell(M, N), "tanh")):  # the cells, stepped by hand
+        fc = torch.nn.Linear(N, O)
+        with torch.no_grad():
+            state, hs = None, []
+            for t in range(x.shape[1]):
+                state = cell(x[:, t], state)
+                hs.append(state[0] if isinstance(state, tuple) else state)
+            states = torch.stack(hs, dim=1)
+        imported = importers.from_torch(cell, readout=fc)
+        assert imported.spec.activation == nonlin
+        h, yy = _library(imported, x.numpy())
+        _close(h[..., :N], states.numpy(), f"{type(cell).__name__} states")
+        _close(yy, fc(states).detach().numpy(), f"{type(cell).__name__} readout")
     for module, match in ((torch.nn.GRU(M, N, num_layers=2), r"num_layers=2\) is not supported"),
                           (torch.nn.GRU(M, N, bidirectional=True), r"bidirectional=True\) is not supported"),
                           (torch.nn.LSTM(M, N, proj_size=2), r"proj_size=2\) is not supported"),

@@ -43,7 +43,7 @@ _RECURRENT_KEY = re.compile(r"^(?P<prefix>.*?)(?P<name>weight|bias)_(?P<side>ih|
 
 
 def _is_torch_module(obj) -> bool:
-    return type(obj).__module__.split(".")[0] == "torch" or (hasattr(obj, "state_dict") and hasattr(obj, "modules"))
+    return hasattr(obj, "state_dict") and hasattr(obj, "modules")
 
 
 def _module_parts(module, readout, nonlinearity):
