@@ -18,8 +18,18 @@ network searched alone, warm, with today's XLA-compiled Adam chunk next to the p
 graph-mode chunk (``optimise.JIT = False``), both measured in this run, and whether they
 find the same points.
 
+First, users' networks (:func:`user_networks`): 64-unit vanilla tanh flip-flop networks
+the project did not train -- one trained here by Keras (its own initialisation and Adam,
+imported with ``importers.from_keras``) and one with random PyTorch-style weights given as
+a state dict of numpy arrays (``importers.from_torch``) -- searched with
+``find_cell_fixed_points``' default settings, cold (the first call after the compiled
+programs are forgotten) and warm (best of 3), today's working-set floor
+(``optimise.COMPACT_FLOOR = 4``) against the previous unbounded compaction
+(``COMPACT_FLOOR = None``) measured in the same run, with the number of XLA compilations and
+of TensorFlow retracing warnings.
+
     python benchmarks/fixed_points.py [--arch vanilla --activation tanh] [--sizes 1 8 32]
-                                      [--data data] [--train]
+                                      [--data data] [--train] [--user-only] [--user-steps 600]
 """
 
 from __future__ import annotations
@@ -71,7 +81,12 @@ def main(argv=None):
     ap.add_argument("--data", default="data")
     ap.add_argument("--train", action="store_true", help="train quick networks when none are stored")
     ap.add_argument("--n-initial", type=int, default=fp.FixedPointConfig.n_initial)
+    ap.add_argument("--user-only", action="store_true", help="time only the users' networks")
+    ap.add_argument("--user-steps", type=int, default=600, help="Keras training steps of the user's network")
     args = ap.parse_args(argv)
+    user_networks(args.user_steps, args.data)
+    if args.user_only:
+        return None
 
     task = FlipFlop()
     cfg = fp.task_config("flipflop", n_initial=args.n_initial)
@@ -131,6 +146,122 @@ def main(argv=None):
     print()
     new_vs_old(spec, nets, states, xc, cfg)
     return rows
+
+
+def keras_flipflop(steps: int, units: int = 64, seed: int = 0):
+    """A flip-flop network trained by Keras alone (its initialisation, its Adam), ``steps``
+    batches of 64 trials; returns the model."""
+    import keras
+
+    task = FlipFlop()
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([keras.Input((task.n_steps, task.n_inputs)),
+                              keras.layers.SimpleRNN(units, return_sequences=True),
+                              keras.layers.Dense(task.n_outputs)])
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="mse")
+    rng = np.random.default_rng(seed)
+    data = task.sample(rng, 64 * 10)
+    model.fit(data.inputs_btm, data.targets_bto, batch_size=64, epochs=max(1, steps // 10), verbose=0)
+    return model
+
+
+def torch_style_random(units: int = 64, seed: int = 0, gain: float = 1.0):
+    """A state dict like an untrained ``nn.RNN`` + ``nn.Linear`` (uniform +-1/sqrt(N)), with
+    the recurrent matrix drawn N(0, gain^2 / N) so the dynamics are not trivially
+    contracting; numpy arrays only."""
+    rng = np.random.default_rng(seed)
+    k = 1 / np.sqrt(units)
+    return {"rnn.weight_ih_l0": rng.uniform(-k, k, (units, 3)),
+            "rnn.weight_hh_l0": rng.standard_normal((units, units)) * gain / np.sqrt(units),
+            "rnn.bias_ih_l0": rng.uniform(-k, k, units), "rnn.bias_hh_l0": rng.uniform(-k, k, units),
+            "readout.weight": rng.uniform(-k, k, (3, units)), "readout.bias": rng.uniform(-k, k, 3)}
+
+
+def user_networks(keras_steps: int, data_root="data", passes: int = 3):
+    """Users' networks through the importers, cold and warm, today's working-set floor
+    against the previous unbounded compaction (both measured here), and a book network of
+    the same spec measured the same way as the baseline (when ``data_root`` has one)."""
+    import logging
+
+    from universality import importers
+    from universality.fixed_points import optimise
+
+    warnings = []
+
+    class Capture(logging.Handler):
+        def emit(self, record):
+            if "retracing" in record.getMessage():
+                warnings.append(record.getMessage())
+
+    logging.getLogger("tensorflow").addHandler(Capture())
+    task = FlipFlop()
+    t0 = time.perf_counter()
+    nets = {}
+    if keras_steps > 0:
+        model = keras_flipflop(keras_steps)
+        nets[f"keras-trained ({keras_steps} steps)"] = importers.from_keras(model)
+    nets["torch-style random (gain 1)"] = importers.from_torch(torch_style_random(), nonlinearity="tanh")
+    try:
+        from universality.population import load_population
+
+        book = load_population("book", "flipflop", root=data_root, require_complete=False).trained()
+        book = book.select(arch="vanilla", activation="tanh", units=64)
+        nid = book.table.index[0]
+        nets[f"baseline: book network {nid}"] = importers.ImportedNetwork(
+            book.spec(nid), {k: v[None] for k, v in book.params[nid].items()}, "book")
+    except (FileNotFoundError, IndexError) as e:
+        print(f"# no book network for the baseline ({e})")
+    print(f"# users' networks (64-unit vanilla tanh, not trained by the project; prepared in "
+          f"{time.perf_counter() - t0:.0f} s), find_cell_fixed_points with default settings; load average "
+          f"{os.getloadavg()[0]:.1f} (cpu = this process's CPU time, less sensitive to other load):")
+    trials = task.sample(np.random.default_rng(0), 64).inputs_btm
+    xc = task.conditions().inputs_cm
+    # one-time costs of the process (TensorFlow's and XLA's start-up) on another spec first,
+    # so that neither policy's cold start below pays them
+    small = cells.CellSpec("vanilla", "tanh", 8, 3, 3)
+    small_params = cells.init_params(small, [0])
+    fp.find_cell_fixed_points(small, small_params, xc, cells.run(small, small_params, trials[None, :8]).numpy()
+                              .reshape(1, -1, 8), fp.FixedPointConfig(n_initial=64, max_iters=200))
+    saved = optimise.COMPACT_FLOOR
+    today = {}
+    try:
+        for name, net in nets.items():
+            states = cells.run(net.spec, net.params, trials[None]).numpy().reshape(1, -1, net.spec.state_size)
+            res = {}
+            for floor in (None, saved):  # the previous behaviour first, then today's
+                optimise.COMPACT_FLOOR = floor
+                optimise.clear_compiled()
+                n_warn, traced = len(warnings), optimise.compilations()
+                t0, c0 = time.perf_counter(), time.process_time()
+                found = fp.find_cell_fixed_points(net.spec, net.params, xc, states)[0]
+                cold = (time.perf_counter() - t0, time.process_time() - c0)
+                compiled = optimise.compilations() - traced
+                warm = []
+                for _ in range(passes):
+                    t0, c0 = time.perf_counter(), time.process_time()
+                    fp.find_cell_fixed_points(net.spec, net.params, xc, states)
+                    warm.append((time.perf_counter() - t0, time.process_time() - c0))
+                res[floor] = (cold, min(warm), compiled, len(warnings) - n_warn, found,
+                              optimise.compilations() - traced - compiled)
+            (c0, w0, k0, n0, f0, r0), (c1, w1, k1, n1, f1, r1) = res[None], res[saved]
+            same = len(f0) == len(f1) and bool(np.all(f0.contains(f1.h, tol=1e-3)))
+            print(f"#   {name}: {f1.summary()}; same points with both: {same}")
+            for label, (c, w, k, n, r) in ((f"previous (no floor)", (c0, w0, k0, n0, r0)),
+                                            (f"today (floor K/{saved})", (c1, w1, k1, n1, r1))):
+                print(f"#     {label:<22} cold {c[0]:5.2f} s wall ({c[1]:5.2f} s cpu; {k} compilations, {n} retracing "
+                      f"warnings), warm {w[0]:5.2f} s wall ({w[1]:5.2f} s cpu; {r} on repeated calls)")
+            print(f"#     ratio previous / today: cold {c0[0] / c1[0]:.2f}x wall ({c0[1] / c1[1]:.2f}x cpu), "
+                  f"warm {w0[0] / w1[0]:.2f}x wall ({w0[1] / w1[1]:.2f}x cpu)")
+            today[name] = (c1, w1)
+        base = [v for k, v in today.items() if k.startswith("baseline")]
+        for name, (c, w) in today.items():
+            if base and not name.startswith("baseline"):
+                print(f"#   {name} / book network, today: cold {c[0] / base[0][0][0]:.2f}x wall "
+                      f"({c[1] / base[0][0][1]:.2f}x cpu), warm {w[0] / base[0][1][0]:.2f}x wall "
+                      f"({w[1] / base[0][1][1]:.2f}x cpu)")
+    finally:
+        optimise.COMPACT_FLOOR = saved
+    print()
 
 
 def new_vs_old(spec, nets, states, xc, cfg, passes=3):

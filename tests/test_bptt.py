@@ -77,3 +77,19 @@ def test_gradient_matches_finite_differences():
     fd = (loss_at(eps) - loss_at(-eps)) / (2 * eps)
     analytic = sum(float(np.sum(g[k].numpy() * d[k])) for k in params)
     assert abs(fd - analytic) <= 2e-3 * abs(analytic), (fd, analytic)
+
+
+EXTRA_ARCHS = [a for a in cells.ALL_ARCHS if a not in cells.ARCHS]
+
+
+@pytest.mark.parametrize("arch", EXTRA_ARCHS)
+@pytest.mark.parametrize("act", cells.ACTIVATIONS)
+def test_imported_cells_gradients_equal_gradient_tape(arch, act):
+    """The cells beyond the paper's grid (the reset-after GRU and its recurrent candidate
+    bias ``b_hc``) pass the same check as the paper's four."""
+    test_gradients_equal_gradient_tape(arch, act)
+
+
+@pytest.mark.parametrize("arch", EXTRA_ARCHS)
+def test_imported_cells_gradients_are_per_network(arch):
+    test_gradients_are_per_network_and_order_free(arch)

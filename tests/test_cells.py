@@ -183,3 +183,112 @@ def test_bad_spec_raises(kwargs, match):
 def test_empty_population_raises():
     with pytest.raises(ValueError, match="seeds is empty"):
         cells.init_params(make("vanilla", "tanh"), [])
+
+
+# Initial weights recorded from the implementation before the cells became classes (one
+# class per architecture): a seed must keep giving the same network.  The arrays drawn
+# from numpy's Generator alone (Glorot matrices, biases) are compared exactly, through a
+# sha256 of their bytes: the Generator's streams are the same on every machine.  The
+# orthogonal recurrent blocks come from LAPACK's QR, whose last bits may differ between
+# BLAS builds, so they are compared through a fixed projection within 1e-6 (a changed
+# draw order or block order moves it by O(1)).
+_INIT_RECORD = [
+    (("vanilla", 5, 3, 2, (0, 3)), "95cbac92c187b7691c1f959d0022ee8730271ee809a16ba902539ceee8ddb7f0", {'W_h': -0.275524726}),
+    (("vanilla", 16, 1, 1, (7,)), "f659844f47c38ced59c7e3a253b0f2ac100fe578b9fe863da976bff987e112a5", {'W_h': 1.124136203}),
+    (("ugrnn", 5, 3, 2, (0, 3)), "573043f70319ee58cdc638035e0f762286e1bfab1af7fa9f4570cce34206144c", {'W_h': 1.619214205}),
+    (("ugrnn", 16, 1, 1, (7,)), "a6c207cad931e82fde9cf4c20f6a41cce823893952ccd34177c8bedaeba7fee6", {'W_h': 9.336023468}),
+    (("gru", 5, 3, 2, (0, 3)), "b29937c1121ebcb089f358ee17eef7cb51938c600f7ccd85399ea03e33cbebe3", {'W_h': 2.307508284, 'W_hc': -1.589768522}),
+    (("gru", 16, 1, 1, (7,)), "764c707c07329b4bd6068258cca5da62a2e049fe5cb1c296bbd80bde4e44e212", {'W_h': -7.382865373, 'W_hc': 1.39972473}),
+    (("lstm", 5, 3, 2, (0, 3)), "93e339174233ec6fb1f2d1f3264a69905651e34e59b435314d23338cba74f79f", {'W_h': -6.646498704}),
+    (("lstm", 16, 1, 1, (7,)), "9ab67afbcfb966f2bc7e2eb715bfd00be0ef1350e7105cbed7883f7d110a97bb", {'W_h': 0.332441134}),
+]
+_RECURRENT = ("W_h", "W_hc")
+
+
+def _rng_only_digest(params):
+    import hashlib
+
+    h = hashlib.sha256()
+    for k in sorted(params):
+        if k in _RECURRENT:
+            continue
+        a = np.ascontiguousarray(params[k])
+        h.update(k.encode())
+        h.update(str(a.dtype).encode())
+        h.update(repr(a.shape).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def _projection(a):
+    a = np.asarray(a, np.float64)
+    return float(np.sum(a * np.cos(np.arange(a.size) * 0.7).reshape(a.shape)))
+
+
+@pytest.mark.parametrize("key, digest, recurrent", _INIT_RECORD, ids=[f"{r[0][0]}-{r[0][1]}" for r in _INIT_RECORD])
+def test_init_params_are_those_recorded(key, digest, recurrent):
+    arch, units, m, o, seeds = key
+    params = cells.init_params(cells.CellSpec(arch, "tanh", units, m, o), list(seeds))
+    assert _rng_only_digest(params) == digest
+    assert set(recurrent) == {k for k in params if k in _RECURRENT}
+    for k, v in recurrent.items():
+        assert _projection(params[k]) == pytest.approx(v, rel=0, abs=1e-6), k
+
+
+def test_the_paper_grid_and_the_imported_architectures():
+    """ARCHS is the paper's grid; ALL_ARCHS adds the reset-after GRU, which a CellSpec
+    accepts and a profile (the paper's grid) does not."""
+    from universality.profiles import Profile
+
+    assert cells.ARCHS == ("vanilla", "ugrnn", "gru", "lstm")
+    assert cells.ALL_ARCHS == cells.ARCHS + ("gru_ra",)
+    assert cells.CellSpec("gru_ra", "tanh", 4, 2, 1).state_size == 4
+    assert cells.n_gates("gru_ra") == 3
+    with pytest.raises(ValueError, match=r"arch='gru_ra' is not one of \('vanilla', 'ugrnn', 'gru', 'lstm'\)"):
+        Profile("x", archs=("gru_ra",))
+    with pytest.raises(ValueError, match=r"or \('gru_ra',\) \(for imported networks\)"):
+        cells.CellSpec("transformer", "tanh", 4, 1, 1)
+    with pytest.raises(ValueError, match=r"arch='rnn' is not one of"):
+        cells.n_gates("rnn")
+
+
+def test_reset_after_gru_shapes_and_init():
+    """One recurrent matrix of three orthogonal blocks and the candidate's recurrent bias
+    (zero at initialisation), which the L2 penalty leaves alone."""
+    spec = cells.CellSpec("gru_ra", "tanh", 6, 3, 2)
+    shapes = cells.param_shapes(spec)
+    assert shapes == {"W_x": (3, 18), "b": (18,), "W_h": (6, 18), "b_hc": (6,), "W_out": (6, 2), "b_out": (2,)}
+    assert cells.regularised_names(spec) == ("W_x", "W_h", "W_out")
+    p = cells.init_params(spec, [0])
+    assert not p["b_hc"].any() and not p["b"].any()
+    for g in range(3):
+        blk = p["W_h"][0][:, g * 6: (g + 1) * 6].astype(np.float64)
+        np.testing.assert_allclose(blk.T @ blk, np.eye(6), atol=1e-5)
+
+
+@pytest.mark.parametrize("act", cells.ACTIVATIONS)
+def test_reset_after_gru_with_an_open_reset_gate_is_the_papers_gru(act, rng):
+    """Known answer: with the reset gate held open (r = 1) and no candidate recurrent bias,
+    r * (h W_ch) = (r * h) W_ch, so both GRUs take the same step; with an ordinary reset
+    gate they differ (negative control)."""
+    ra = cells.CellSpec("gru_ra", act, 5, 2, 1)
+    pa = cells.CellSpec("gru", act, 5, 2, 1)
+    p = {k: (v + 0.3 * rng.standard_normal(v.shape)).astype(np.float32) for k, v in cells.init_params(ra, [1]).items()}
+    p["b_hc"][:] = 0.0
+    q = {"W_x": p["W_x"], "b": p["b"], "W_h": p["W_h"][..., :10], "W_hc": p["W_h"][..., 10:],
+         "W_out": p["W_out"], "b_out": p["b_out"]}
+    h = rng.standard_normal((1, 4, 5)).astype(np.float32)
+    x = rng.standard_normal((1, 4, 2)).astype(np.float32)
+    assert np.abs(cells.step(ra, p, h, x).numpy() - cells.step(pa, q, h, x).numpy()).max() > 1e-3
+    p["b"][0, :5] = q["b"][0, :5] = 60.0  # reset gate open
+    np.testing.assert_allclose(cells.step(ra, p, h, x).numpy(), cells.step(pa, q, h, x).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_reset_after_gru_holds_state_when_the_update_gate_saturates(rng):
+    spec = cells.CellSpec("gru_ra", "tanh", 5, 2, 1)
+    p = cells.init_params(spec, [0])
+    p["b"][0, 5:10] = 60.0
+    p["b_hc"][0] = 3.0  # the candidate's bias does not reach a closed update gate
+    h = rng.standard_normal((1, 3, 5)).astype(np.float32) * 0.5
+    x = rng.standard_normal((1, 3, 2)).astype(np.float32)
+    np.testing.assert_allclose(cells.step(spec, p, h, x).numpy(), h, atol=1e-6)

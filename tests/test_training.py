@@ -240,3 +240,13 @@ def test_analytic_and_autodiff_training_agree(arch):
 def test_unknown_gradient_method_is_named():
     with pytest.raises(ValueError, match="gradients='tape'"):
         training.train_population(TASK, spec_for(TASK), [0], 0.0, HP, CFG, progress=False, gradients="tape")
+
+
+@pytest.mark.parametrize("arch", [a for a in cells.ALL_ARCHS if a not in cells.ARCHS])
+def test_imported_cells_train(arch):
+    """The reset-after GRU (for imported networks) trains like the paper's cells: the
+    written-out BPTT step and the autodiff step agree and the loss falls, and masked
+    padding gives the cut trials' loss and gradients."""
+    test_analytic_and_autodiff_training_agree(arch)
+    for act in cells.ACTIVATIONS:
+        test_padded_trials_give_the_cut_trials_loss_and_gradients(arch, act)

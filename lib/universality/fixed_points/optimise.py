@@ -13,7 +13,8 @@ from tqdm import tqdm
 from .. import cells
 from .config import FixedPointConfig
 
-__all__ = ["OptimiseResult", "minimize_q", "polish", "residual_and_jacobian"]
+__all__ = ["OptimiseResult", "minimize_q", "polish", "residual_and_jacobian", "compilations", "clear_compiled",
+           "COMPACT_FLOOR"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,11 @@ class OptimiseResult:
 
 
 _COMPILED: dict = {}
+
+#: With :data:`JIT`, the Adam working set of K points per network is never compacted below
+#: ``K // COMPACT_FLOOR`` points (at most 3 compiled shapes per search); None: down to one
+#: point (the previous behaviour, up to log2 K shapes).
+COMPACT_FLOOR: int | None = 4
 
 #: Compile the Adam chunk with XLA (fused element-wise updates; measured by
 #: ``benchmarks/fixed_points.py`` against ``JIT = False``, the graph-mode chunk).  XLA
@@ -83,6 +89,24 @@ def _compiled(step_fn: Callable, config: FixedPointConfig):
     return chunk
 
 
+#: id of a compiled chunk -> the working-set shapes it has run on (one XLA program each)
+_SHAPES: dict = {}
+
+
+def compilations() -> int:
+    """How many programs the Adam chunks of this process were compiled into: one per
+    (spec and optimiser constants, working-set shape).  A repeated search of the same
+    network adds none."""
+    return sum(len(v) for v in _SHAPES.values())
+
+
+def clear_compiled() -> None:
+    """Forget the compiled Adam chunks (the next search traces and compiles afresh, as in a
+    new process: what ``benchmarks/fixed_points.py`` times as a cold start)."""
+    _COMPILED.clear()
+    _SHAPES.clear()
+
+
 def _speed(step_fn, h, x, args) -> np.ndarray:
     h = tf.convert_to_tensor(h, tf.float32)
     r = step_fn(h, tf.convert_to_tensor(x, tf.float32), *args) - h
@@ -121,7 +145,11 @@ def minimize_q(step_fn: Callable, h0_pks, x_pkm, config: FixedPointConfig = Fixe
     The iterations run in compiled chunks of ``config.check_every``; between chunks,
     once at most half of the working set is still moving, the stopped points are
     dropped from it (per network, padded to the network with the most moving points),
-    so the cost follows the points still moving rather than the slowest one.
+    so the cost follows the points still moving rather than the slowest one.  With
+    :data:`JIT` the set keeps at least a quarter of its K points (:data:`COMPACT_FLOOR`):
+    each shape is one XLA compilation, so a search compiles at most three.  Which points
+    are computed together changes a point's iterations only through the float32 round-off
+    of the batched matmul (XLA's kernel depends on the number of rows).
 
     Parameters
     ----------
@@ -155,13 +183,19 @@ def minimize_q(step_fn: Callable, h0_pks, x_pkm, config: FixedPointConfig = Fixe
     def load(idx, valid):
         work = {k: _gather(full[k], idx) for k in names}
         work["active"] = work["active"] & valid
+        _SHAPES.setdefault(id(chunk), set()).add(idx.shape)
         return [tf.constant(work[k]) for k in names], tf.constant(_gather(x, idx))
 
     def store(work, idx, valid):
         for k, w in zip(names, work):
             _scatter(full[k], idx, valid, w.numpy())
 
-    idx, valid = _compact(full["active"], bucket=JIT)
+    # XLA compiles once per working-set shape (0.5-1 s each, more than the iterations a
+    # smaller set saves): with JIT the set shrinks to at most a quarter of its start, so a
+    # search compiles at most 3 shapes (K, K/2, K/4) and the TF retracing detector (5
+    # traces in 10 calls) stays quiet
+    floor = max(1, shape_pk[1] // COMPACT_FLOOR) if JIT and COMPACT_FLOOR else 1
+    idx, valid = _compact(full["active"], minimum=floor, bucket=JIT)
     work, xw = load(idx, valid)
     done = 0
     bar = tqdm(total=config.max_iters, desc=desc, disable=not progress, leave=False, mininterval=1.0)
@@ -175,9 +209,9 @@ def minimize_q(step_fn: Callable, h0_pks, x_pkm, config: FixedPointConfig = Fixe
         bar.update(n)
         if n_moving == 0:
             break
-        if moving.sum(axis=1).max() <= idx.shape[1] // 2:  # compact the working set
+        if moving.sum(axis=1).max() <= idx.shape[1] // 2 and idx.shape[1] > floor:  # compact the working set
             store(work, idx, valid)
-            idx, valid = _compact(full["active"], bucket=JIT)
+            idx, valid = _compact(full["active"], minimum=floor, bucket=JIT)
             work, xw = load(idx, valid)
     bar.close()
     store(work, idx, valid)
