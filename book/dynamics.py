@@ -48,7 +48,7 @@ tf = start_tensorflow()  # TensorFlow's and XLA's start-up logs land in this cel
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from universality import claims, evidence, pages, plotting, similarity, statistics
+from universality import claims, comparisons, evidence, pages, plotting, similarity
 
 plotting.setup()
 tf.get_logger().setLevel("ERROR")
@@ -118,7 +118,7 @@ fig = plotting.plot_clustering_bars(table, "panel")
 
 # %%
 for t, ev in found.items():
-    rho = statistics.rank_agreement(ev.distances, names, among="topology")
+    rho = comparisons.rank_agreement(ev.distances, names, among="topology")
     print(f"{t} ({ev.distances['topology'].sizes['network']} networks):")
     print(rho.round(2).to_string(), end="\n\n")
 

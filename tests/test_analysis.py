@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from universality import analysis, cells, roundoff, similarity, statistics
+from universality import analysis, cells, comparisons, roundoff, similarity, statistics
 from universality import fixed_points as fp
 from universality.population import PROFILES, Population, untrained_population, load_population
 from universality.sweep import run_sweep
@@ -171,7 +171,7 @@ def test_group_mean_distances_known_answer():
     d = np.array([[0, 1, 4, 4], [1, 0, 5, 5], [4, 5, 0, 2], [4, 5, 2, 0]], float)
     da = xr.DataArray(d, dims=("network", "network_2"),
                       coords={"arch": ("network", ["a", "a", "b", "b"]), "activation": ("network", ["x", "x", "x", "y"])})
-    m = statistics.group_mean_distances(da, ["arch"])
+    m = comparisons.group_mean_distances(da, ["arch"])
     assert m.loc["a", "a"] == 1 and m.loc["b", "b"] == 2 and m.loc["a", "b"] == 4.5 == m.loc["b", "a"]
-    m2 = statistics.group_mean_distances(da, ["arch", "activation"])
+    m2 = comparisons.group_mean_distances(da, ["arch", "activation"])
     assert np.isnan(m2.loc["b x", "b x"]) and m2.loc["b x", "b y"] == 2

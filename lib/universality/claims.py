@@ -301,7 +301,7 @@ def architecture_beyond_size(key: str, task: str, result: Mapping, distance: str
     """Beyond the paper's text, its design: size (64/128/256 units) varies *inside* every
     cluster of its MDS panels.  Is geometry further apart between architectures (same
     activation and size) than across sizes within a class?  ``result``:
-    :func:`universality.statistics.size_versus_architecture`."""
+    :func:`universality.comparisons.size_versus_architecture`."""
     r = result
     if not np.isfinite(r.get("difference", np.nan)):
         return Claim(key, task, QUOTES["beyond.size"], "geometry across sizes vs between architectures",

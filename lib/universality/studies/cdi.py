@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .. import claims, linear, statistics, topology
+from .. import claims, comparisons, linear, topology
 from .base import ClaimSpec, Study, register
 
 __all__ = ["CDIStudy", "STUDY", "QUOTES", "line_attractors", "integration_modes", "trained_untrained_relu",
@@ -99,7 +99,7 @@ def trained_untrained_relu(group_means: pd.DataFrame, intervals=None, quote: str
     trained), graded as one.
 
     ``group_means``: mean SVCCA distance between groups, indexed and columned by names
-    like 'relu trained' (:func:`universality.statistics.group_mean_distances` with
+    like 'relu trained' (:func:`universality.comparisons.group_mean_distances` with
     ``by=('activation', 'state')``).  ``intervals`` may give the bootstrap interval of the
     difference under the key ``'decisive'``: then the verdict is reproduced when the
     interval is below 0, not reproduced above 0, inconclusive across; without it, the sign
@@ -197,11 +197,11 @@ def figure4(trained_cdi, n_untrained: int = 8, untrained_seed: int = 1000, n_tri
     dist = similarity.pairwise_distances(representations(pop, trials), metric="svcca", labels=labels,
                                          variance_kept=variance_kept, progress=False)
     by = ["activation", "state"]
-    share, n_quad, example = statistics.untrained_closer_quadruples(dist, by)
-    groups = statistics.group_mean_distances(dist, by)
+    share, n_quad, example = comparisons.untrained_closer_quadruples(dist, by)
+    groups = comparisons.group_mean_distances(dist, by)
     intervals = {}
     if {"relu trained", "relu untrained", "tanh trained"} <= set(groups.index):
-        _, lo, hi = statistics.group_difference_interval(dist, by, ("relu trained", "relu untrained"),
+        _, lo, hi = comparisons.group_difference_interval(dist, by, ("relu trained", "relu untrained"),
                                                          ("relu trained", "tanh trained"), n_boot=n_boot, seed=seed)
         intervals["decisive"] = (lo, hi)
     ex = "" if not example else "e.g. " + ", ".join(f"{k}: {v}" for k, v in example.items())
@@ -213,7 +213,7 @@ def figure4(trained_cdi, n_untrained: int = 8, untrained_seed: int = 1000, n_tri
     if len(tanh_tr) >= 2:
         best = tanh_tr.valid_loss.nsmallest(len(tanh_tr) // 2).index
         keep = [i for i in tab.index if i not in tanh_tr.index or i in best]
-        better = trained_untrained_relu(statistics.group_mean_distances(dist.sel(network=keep, network_2=keep), by))
+        better = trained_untrained_relu(comparisons.group_mean_distances(dist.sel(network=keep, network_2=keep), by))
     return Figure4(pop, dist, groups, share, n_quad, example, intervals, found, better)
 
 
