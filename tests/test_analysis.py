@@ -7,18 +7,16 @@ import xarray as xr
 
 from universality import analysis, cells, comparisons, roundoff, similarity, statistics
 from universality import fixed_points as fp
-from universality.population import PROFILES, Population, untrained_population, load_population
-from universality.sweep import run_sweep
+from universality.population import untrained_population, load_population
 from universality.tasks import make_task
 
 DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="module")
-def smoke_flipflop(tmp_path_factory):
-    root = tmp_path_factory.mktemp("store")
-    run_sweep(PROFILES["smoke"], ["flipflop"], root=root, progress=False)
-    return load_population("smoke", "flipflop", root=root)
+def smoke_flipflop():
+    """The committed smoke flip-flop networks (one per arch x activation)."""
+    return load_population("smoke", "flipflop")
 
 
 def _tanh2d_population(t, p=2):

@@ -59,6 +59,7 @@ def test_a_damaged_network_file_is_named(capsys, tmp_path):
     assert code == 2 and path.name in err and "is damaged" in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_the_sweep_retrains_a_damaged_file(tmp_path):
     from universality.population import get_profile
     from universality.sweep import missing_groups as _missing_groups

@@ -46,6 +46,7 @@ def test_every_page_parameter_has_a_rule():
     assert not missing, missing
 
 
+@pytest.mark.slow
 def test_a_page_stops_at_its_check_cell(tmp_path):
     """A papermill run with a task name that does not exist fails in the check cell, with
     the message, before any network is loaded or trained."""

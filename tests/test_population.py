@@ -62,6 +62,7 @@ def smoke_store(tmp_path_factory):
     return root, table, time.perf_counter() - t0
 
 
+@pytest.mark.slow
 def test_smoke_sweep_trains_everything(smoke_store):
     root, table, seconds = smoke_store
     assert len(table) == 3 * 8 and set(table.status) == {"trained"}
@@ -77,6 +78,7 @@ def test_smoke_sweep_trains_everything(smoke_store):
     print(f"smoke sweep: {seconds:.1f} s")
 
 
+@pytest.mark.slow
 def test_rerun_keeps_stored_networks(smoke_store):
     root, _, _ = smoke_store
     before = {p: p.stat().st_mtime_ns for p in store.list_networks(root, "smoke", "cdi")}
@@ -115,6 +117,7 @@ def test_book_profile_spans_two_sizes_and_three_l2_values():
         assert len(g) >= 128 and set(g.units) == {64, 128} and len(set(g.l2)) >= 3
 
 
+@pytest.mark.slow
 def test_changed_profile_retrains(tmp_path):
     prof = SMOKE.with_(archs=("vanilla",), activations=("tanh",))
     run_sweep(prof, ["cdi"], root=tmp_path, progress=False)
@@ -128,6 +131,7 @@ def test_missing_population_names_the_command(tmp_path):
         load_population("smoke", "sine", root=tmp_path)
 
 
+@pytest.mark.slow
 def test_interrupted_sweep_resumes_to_the_same_store(tmp_path, smoke_store):
     """A sweep killed with SIGKILL (no clean-up) after its third group, rerun, ends with the
     store of an uninterrupted one.  The kill comes from inside the sweep at a chosen point
@@ -146,6 +150,7 @@ def test_interrupted_sweep_resumes_to_the_same_store(tmp_path, smoke_store):
     _assert_same_store(_all_arrays(root, "smoke", "flipflop"), _all_arrays(ref_root, "smoke", "flipflop"))
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_matches_in_process(tmp_path, smoke_store):
     """scheduler='local:2': two single-threaded worker processes train the groups to the same
     bits as the two-threaded in-process sweep."""
@@ -202,6 +207,7 @@ def test_per_architecture_training_settings():
         Profile(name="x", train={"flip": a})
 
 
+@pytest.mark.slow
 def test_per_architecture_hyperparameters_train_and_fingerprint(tmp_path):
     """An arch-specific entry reaches that arch's networks only, and changing it retrains
     only that arch's group."""
@@ -229,6 +235,7 @@ def test_stored_book_populations_are_current():
         assert _missing_groups(get_profile("book"), task, root) == {}, task
 
 
+@pytest.mark.slow
 def test_per_group_search_competes_with_the_profile_setting(tmp_path):
     """A group named in ``n_search`` searches (the profile's own setting is candidate 0, then
     the random draws); the best candidate per L2 by validation loss trains the seeds; the
@@ -249,6 +256,7 @@ def test_per_group_search_competes_with_the_profile_setting(tmp_path):
     assert prof.search_count("cdi", "gru", "tanh") == 2 and prof.search_count("cdi", "gru", "relu") == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("gradients", ["autodiff", "analytic"])
 def test_committed_smoke_networks_are_trained_again(gradients, tmp_path):
     """The same seeds give the same networks: the smoke flip-flop networks committed in

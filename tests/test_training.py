@@ -23,6 +23,7 @@ def test_loss_decreases(optimizer):
     assert np.all(np.isfinite(res.valid_loss)) and not res.diverged.any()
 
 
+@pytest.mark.slow
 def test_batched_training_equals_one_at_a_time():
     spec = spec_for(TASK, "gru")
     hps = [HP, training.HParams(learning_rate=0.003, decay_rate=0.9, momentum=0.5, clip=0.5)]
@@ -52,6 +53,7 @@ class _Interrupt(Exception):
     pass
 
 
+@pytest.mark.slow
 def test_resume_from_checkpoint_gives_identical_result(tmp_path, monkeypatch):
     spec = spec_for(TASK, "lstm")
     cfg = training.TrainConfig(iterations=30, batch_size=8, log_every=5, checkpoint_every=10, valid_size=16, optimizer="adam")
@@ -78,6 +80,7 @@ def test_resume_from_checkpoint_gives_identical_result(tmp_path, monkeypatch):
     np.testing.assert_array_equal(resumed.loss_curve, ref.loss_curve)
 
 
+@pytest.mark.slow
 def test_checkpoint_of_other_run_is_ignored(tmp_path):
     spec = spec_for(TASK)
     cfg = training.TrainConfig(iterations=20, batch_size=8, log_every=5, checkpoint_every=10, valid_size=16)
@@ -153,6 +156,7 @@ def test_curriculum_schedule():
         training.TrainConfig(curriculum=1.5)
 
 
+@pytest.mark.slow
 def test_curriculum_trains_on_prefixes(monkeypatch):
     seen = []
     original = training._Trainer.step
@@ -206,6 +210,7 @@ def test_padded_trials_give_the_cut_trials_loss_and_gradients(arch, act):
         np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6 * np.abs(a).max(), err_msg=k)
 
 
+@pytest.mark.slow
 def test_curriculum_compiles_one_program_per_bucket():
     """The sine curriculum's 49 trial lengths would compile 49 programs; padded to buckets
     the step compiles at most CURRICULUM_BUCKETS, and trains as the cut trials do."""
@@ -221,6 +226,7 @@ def test_curriculum_compiles_one_program_per_bucket():
     np.testing.assert_allclose(a.loss_curve, b.loss_curve, rtol=1e-4)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arch", cells.ARCHS)
 def test_analytic_and_autodiff_training_agree(arch):
     """The default step (written-out BPTT, XLA) trains to today's autodiff step's loss curve

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .statistics import check_distances
+from .matrices import check_distances
 
 __all__ = ["group_mean_distances", "group_difference_interval", "untrained_closer_quadruples",
            "size_versus_architecture", "rank_agreement"]

@@ -91,7 +91,7 @@ def _check(n_boot, level, seed):
 
 
 def _prepare(distances, labels):
-    from .statistics import check_distances, label_codes
+    from .matrices import check_distances, label_codes
 
     d = check_distances(distances)
     return d, label_codes(labels, distances, d.shape[0])
@@ -158,7 +158,7 @@ def _interval(values, level):
 
 def nn_effect(distances, labels, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> Effect:
     """Nearest-neighbour accuracy minus chance, with a stratified bootstrap interval."""
-    from .statistics import permutation_chance
+    from .matrices import permutation_chance
 
     _check(n_boot, level, seed)
     d, codes = _prepare(distances, labels)

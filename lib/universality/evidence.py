@@ -270,7 +270,7 @@ def scorecard(populations: dict, n_trials: int = 64, variance_kept: float = 0.95
         card = claims.scorecard(found)
         # halves by seed need two seeds per configuration (the smoke profile has one)
         if stability and all(ev.population.table.seed.nunique() >= 2 for ev in evs.values()):
-            st = resampled_verdicts(evs, card, seed=seed)
+            st = resampled_verdicts(evs, judge, card, seed=seed)
             card = card.join(st.drop(columns=["verdict"]), how="left")
         return card
 

@@ -47,15 +47,15 @@ def subsamples(table: pd.DataFrame, n: int, fraction: float, seed: int):
         yield out
 
 
-def resampled_verdicts(evidences: Mapping[str, object], card: pd.DataFrame | None = None, n_resamples: int = 20,
-                       fraction: float = 0.75, seed: int = 0, n_boot: int = 200,
+def resampled_verdicts(evidences: Mapping[str, object], judge, card: pd.DataFrame | None = None,
+                       n_resamples: int = 20, fraction: float = 0.75, seed: int = 0, n_boot: int = 200,
                        n_permutations: int = 200) -> pd.DataFrame:
     """Per claim key: the verdicts of the two seed halves, ``stable`` (they agree), and
     ``agreement``, the share of subsamples whose verdict is the whole population's (from
-    ``card``, a scorecard, or judged here on the whole evidence).  Claims not judged on the
-    evidence (e.g. Fig. 4's) get no row."""
+    ``card``, a scorecard, or judged here on the whole evidence).  ``judge(evidence) ->
+    claims`` is :func:`universality.evidence.judge`.  Claims not judged on the evidence
+    (e.g. Fig. 4's) get no row."""
     from . import claims
-    from .evidence import judge
 
     whole = {c.key: c.verdict for ev in evidences.values() for c in judge(ev)}
     if card is not None:
