@@ -38,9 +38,11 @@ alone left a continuum of q values between 1e-12 and 1e-5, so the number of "fix
 points" depended on an arbitrary q cut (GRU/ReLU networks gave 30-170 points); after
 the polish the q values split into two groups (< 1e-12 and > 1e-9) and 25 of the 29
 trained book networks give exactly the cube's 27 (8 stable, 12/6/1 saddles with
-1/2/3 unstable directions).  For the CDI line attractor, whose
-points are *approximate* fixed points, :func:`task_config` turns the polish off and
-raises ``q_max``.
+1/2/3 unstable directions).  The CDI line attractor is made of *approximate* fixed
+points, which this pipeline would reduce to the few exact ones: its preset
+(:func:`task_config`, a :class:`LineSampler` in ``config.line``) samples each context's
+line instead, from the states the network holds, with a slowness criterion in the
+task's units and one point per readout slot (:mod:`.lines`).
 
 Finally each fixed point is linearised, ``J_h = dF/dh`` (S x S) and ``J_x = dF/dx``
 (S x M), and ``J_h`` is eigendecomposed (:func:`decompose`)::
@@ -53,7 +55,8 @@ eigenvalues with ``|lambda| > 1``.
 
 Modules: :mod:`.config` (settings, task presets), :mod:`.optimise` (Adam on q, the
 polish), :mod:`.cleaning` (outliers, duplicates), :mod:`.result` (the container and its
-one file format), :mod:`.finder` (the finders).  Every stage's counts (initial states,
+one file format), :mod:`.finder` (the finders), :mod:`.lines` (slow points along line
+attractors, CDI).  Every stage's counts (initial states,
 candidates, points below ``q_max``, kept) are kept in each result's ``meta['stages']``.
 
 Entry points: :func:`find_fixed_points` takes any batched step function
@@ -67,14 +70,16 @@ per spec group, with the task's preset :func:`task_config`.  Results are
 """
 
 from .cleaning import clean, deduplicate, outlier_mask
-from .config import TASK_PRESETS, FixedPointConfig, task_config
+from .config import TASK_PRESETS, FixedPointConfig, LineSampler, task_config
 from .finder import (find_cell_fixed_points, find_fixed_points, find_population_fixed_points, linearise,
                      sample_initial_states)
+from .lines import held_lines, hold_inputs, hold_trajectories, line_slow_points, slot_edges
 from .optimise import OptimiseResult, minimize_q, polish, residual_and_jacobian
 from .result import COMPACT, FixedPoints, decompose, load_collection, save_collection
 
 __all__ = [
     "FixedPointConfig",
+    "LineSampler",
     "TASK_PRESETS",
     "task_config",
     "OptimiseResult",
@@ -92,6 +97,11 @@ __all__ = [
     "sample_initial_states",
     "find_population_fixed_points",
     "linearise",
+    "line_slow_points",
+    "hold_inputs",
+    "hold_trajectories",
+    "held_lines",
+    "slot_edges",
     "save_collection",
     "load_collection",
 ]
