@@ -13,9 +13,11 @@ Instead, every choice here is made in the task's own units (settings:
    static input x*_c stays).  ``y_drive`` is the readout at the end of the drive (the
    integrated value), ``y_held`` at the end of the hold; the *held range* of the context
    is ``[min y_held, max y_held]`` over the levels, and it *holds its integral* when
-   every drive reached its target, ``max |y_drive - mu T| <= hold_tolerance * R``, and
-   kept it, ``max |y_held - y_drive| <= hold_tolerance * R``; R is the trained range (the
-   span of the probe targets' final values, ``2 mu_max T``).
+   every drive reached its target, ``max |y_drive - mu T| <= hold_tolerance * R``, kept
+   it, ``max |y_held - y_drive| <= hold_tolerance * R``, and is at rest at the end, its
+   readout moving by at most ``hold_tolerance * R`` per trial over the last
+   ``rest_steps`` steps; R is the trained range (the span of the probe targets' final
+   values, ``2 mu_max T``).  Whether a context holds is reported, not used by the search.
 2. **Scale.** The line's length ``L_c``: the median distance between the held end
    states of neighbouring levels times the number of steps (an arc length that a runaway
    end does not dominate), at least ``R / ||w||``, the length of the shortest line that
@@ -34,15 +36,20 @@ Instead, every choice here is made in the task's own units (settings:
    are not distance outliers of the context's hold states
    (:func:`~universality.fixed_points.cleaning.outlier_mask`).
 6. **Slots** (:func:`slot_edges`): the held range, widened about its centre to at least R,
-   is cut into ``n_slots`` equal-width readout slots; each slot keeps its slowest accepted
-   point.  No distance threshold decides what is a duplicate: a count changes only when
-   the only slow point of a slot leaves it (its readout crosses a slot edge, or its speed
-   crosses ``v_accept``, 5x above where the points that stopped are).
+   is cut into ``n_slots`` equal-width readout slots; each occupied slot keeps the
+   accepted point at the median readout of the slot's accepted points.  No distance
+   threshold decides what is a duplicate: a count changes only when the only slow point
+   of a slot leaves it (its readout crosses a slot edge, or its speed crosses
+   ``v_accept``, 5x above where the points that stopped are).  Nor does a near tie pick
+   the representative: the slowest point would (the accepted points' speeds differ in
+   their third digit, and a 1e-6 change of the weights swapped points up to a slot
+   apart, moving the coverage by 5%), while the median changes only between points of
+   nearly equal readout.
 
 Each kept point is linearised as in the generic finder.  Every result's
 ``meta['line']`` holds, per context, the held range, the hold drift, whether the context
 holds its integral, the scale, the slot edges and each slot's number of slow points
-(``slot_candidates``; the slot's kept point is its slowest), so that
+(``slot_candidates``), so that
 :func:`universality.linear.line_shapes` can measure how much of the held range the points
 cover without re-running the network.
 """
@@ -58,7 +65,7 @@ from tqdm import tqdm
 from .. import cells
 from ..seeding import network_rng
 from .cleaning import outlier_mask
-from .config import FixedPointConfig, LineSampler
+from .config import LineSampler, LineSearchConfig
 from .optimise import minimize_q
 from .result import FixedPoints
 
@@ -114,7 +121,8 @@ def hold_trajectories(spec, params, task, sampler: LineSampler = LineSampler()) 
     ``hold_pcjts`` (P, C, J, T, S) the states of the T hold steps; ``y_drive_pcj``,
     ``y_held_pcj`` the readouts at the end of the drive and of the hold;
     ``held_lo_pc``, ``held_hi_pc`` the held range; ``drift_pc`` = ``max_j |y_held -
-    y_drive| / R``; ``error_pc`` = ``max_j |y_drive - mu_j T| / R``; ``holds_pc`` (both
+    y_drive| / R``; ``error_pc`` = ``max_j |y_drive - mu_j T| / R``; ``rest_pc`` = ``max_j
+    (T / k) |y(2T) - y(2T - k)| / R`` with k = ``rest_steps``; ``holds_pc`` (all three
     <= ``hold_tolerance``); ``length_pc`` the line's length L; ``readout_length_p``
     ``R / ||w||``; ``trained_range`` R.
     """
@@ -134,16 +142,22 @@ def hold_trajectories(spec, params, task, sampler: LineSampler = LineSampler()) 
     floor = r_train / np.maximum(_readout_norms(spec, params), np.finfo(float).tiny)
     drift = np.abs(y_held - y_drive).max(axis=2) / r_train
     error = np.abs(y_drive - target.reshape(n_cond, -1)[None]).max(axis=2) / r_train
-    holds = (drift <= sampler.hold_tolerance) & (error <= sampler.hold_tolerance)
+    k = sampler.rest_steps
+    if k >= t:
+        raise ValueError(f"rest_steps={k} must be smaller than the task's n_steps={t}")
+    rest = (t / k) * np.abs(y_held - y[..., -1 - k]).max(axis=2) / r_train
+    holds = (drift <= sampler.hold_tolerance) & (error <= sampler.hold_tolerance) & (rest <= sampler.hold_tolerance)
     return {"hold_pcjts": hold, "y_drive_pcj": y_drive, "y_held_pcj": y_held, "held_lo_pc": y_held.min(axis=2),
-            "held_hi_pc": y_held.max(axis=2), "drift_pc": drift, "error_pc": error, "holds_pc": holds,
+            "held_hi_pc": y_held.max(axis=2), "drift_pc": drift, "error_pc": error, "rest_pc": rest,
+            "holds_pc": holds,
             "length_pc": np.maximum(arc, floor[:, None]), "readout_length_p": floor, "trained_range": r_train}
 
 
 def held_lines(population, sampler: LineSampler = LineSampler()):
     """One row per (network, context) of a CDI population: the held range (``held_lo``,
-    ``held_hi``), ``hold_drift`` (share of the trained range), ``holds`` and ``length``
-    (:func:`hold_trajectories`), for :func:`universality.linear.line_shapes`."""
+    ``held_hi``), ``hold_drift``, ``hold_error`` and ``hold_rest`` (shares of the trained
+    range), ``holds`` and ``length`` (:func:`hold_trajectories`), for
+    :func:`universality.linear.line_shapes`."""
     import pandas as pd
 
     rows = []
@@ -153,7 +167,7 @@ def held_lines(population, sampler: LineSampler = LineSampler()):
             for c in range(tr["held_lo_pc"].shape[1]):
                 rows.append({"network_id": nid, "condition": c, "held_lo": tr["held_lo_pc"][i, c],
                              "held_hi": tr["held_hi_pc"][i, c], "hold_drift": tr["drift_pc"][i, c],
-                             "hold_error": tr["error_pc"][i, c],
+                             "hold_error": tr["error_pc"][i, c], "hold_rest": tr["rest_pc"][i, c],
                              "holds": bool(tr["holds_pc"][i, c]), "length": tr["length_pc"][i, c],
                              "trained_range": tr["trained_range"]})
     return pd.DataFrame(rows)
@@ -186,15 +200,17 @@ def _scaled_step(spec):
     return _SCALED[spec]
 
 
-def _select(y, v, ok, edges) -> np.ndarray:
-    """Indices of the slowest accepted point of every slot (slot order)."""
+def _select(y, ok, edges) -> np.ndarray:
+    """Indices of one accepted point per occupied slot (slot order): the one at the median
+    readout of the slot's accepted points (the lower median of an even count)."""
     slot = np.where(ok, _slot_of(y, edges), -1)
     cand = np.flatnonzero(slot >= 0)
     if not len(cand):
         return cand
-    order = cand[np.lexsort((v[cand], slot[cand]))]
-    first = np.r_[True, slot[order][1:] != slot[order][:-1]]
-    return order[first]
+    order = cand[np.lexsort((y[cand], slot[cand]))]  # by slot, then readout
+    start = np.flatnonzero(np.r_[True, slot[order][1:] != slot[order][:-1]])
+    size = np.diff(np.r_[start, len(order)])
+    return order[start + (size - 1) // 2]
 
 
 def _initial_states(tr: dict, ids, sampler: LineSampler, per: int, seed: int) -> np.ndarray:
@@ -217,24 +233,26 @@ def _line_meta(tr: dict, i: int, edges: list, counts: list) -> dict:
     """Network i's ``meta['line']`` (JSON-able)."""
     return {"held_lo": tr["held_lo_pc"][i].tolist(), "held_hi": tr["held_hi_pc"][i].tolist(),
             "hold_drift": tr["drift_pc"][i].tolist(), "hold_error": tr["error_pc"][i].tolist(),
+            "hold_rest": tr["rest_pc"][i].tolist(),
             "holds": [bool(b) for b in tr["holds_pc"][i]], "length": tr["length_pc"][i].tolist(),
             "trained_range": tr["trained_range"], "slot_edges": edges, "slot_candidates": counts}
 
 
-def line_slow_points(population, task, config: FixedPointConfig, progress: bool = False) -> dict:
+def line_slow_points(population, task, config: LineSearchConfig, progress: bool = False) -> dict:
     """Slow points sampling each context's line attractor, ``network_id -> FixedPoints``.
 
     The procedure is the module's (steps 1-6), with ``config.line`` its settings and the
     Adam fields of ``config``; ``config.n_initial`` initial states per network are split
     evenly over the contexts.  ``meta['stages']`` counts the initial states, the points
     that stopped, the accepted and the kept ones; ``meta['line']`` holds per context
-    ``held_lo``, ``held_hi``, ``hold_drift``, ``hold_error``, ``holds``, ``length``,
+    ``held_lo``, ``held_hi``, ``hold_drift``, ``hold_error``, ``hold_rest``, ``holds``, ``length``,
     ``slot_edges`` and ``slot_candidates`` (and the ``trained_range``), all JSON-able.
     Networks marked ``diverged`` are left out.
     """
+    if not isinstance(config, LineSearchConfig):
+        raise ValueError(f"config is a {type(config).__name__}: line_slow_points needs a LineSearchConfig "
+                         "(e.g. task_config('cdi'))")
     sampler = config.line
-    if sampler is None:
-        raise ValueError("config.line is None: line_slow_points needs a LineSampler (e.g. task_config('cdi'))")
     _check_task(task)
     xc = np.asarray(task.conditions().inputs_cm, np.float32)
     n_cond, t = len(xc), task.n_steps
@@ -269,7 +287,7 @@ def line_slow_points(population, task, config: FixedPointConfig, progress: bool 
                 ok[row] &= outlier_mask(h[row], hold[row], config.outlier_distance_scale)
                 edges = slot_edges(tr["held_lo_pc"][i, c], tr["held_hi_pc"][i, c], tr["trained_range"],
                                    sampler.n_slots)
-                kept.append(row * per + _select(y[row], v[row], ok[row], edges))
+                kept.append(row * per + _select(y[row], ok[row], edges))
                 slot = _slot_of(y[row, ok[row]], edges)
                 edges_all.append(edges.tolist())
                 counts.append(np.bincount(slot[slot >= 0], minlength=sampler.n_slots).tolist())
