@@ -135,9 +135,11 @@ def _assert_roundoff_invariant(load, monkeypatch):
     assert not np.array_equal(pop.params[nid]["W_h"], moved.params[nid]["W_h"])  # the perturbation is real
     (c0, s0), (c1, s1) = _lines_table(pop), _lines_table(moved)
     assert c0 == c1
-    # coverage is continuous in the points' readouts while the slots' occupancy is fixed:
-    # a 1e-6 change of the weights moves it by far less than 1% of the held range
-    np.testing.assert_allclose(s1.coverage, s0.coverage, atol=0.01)
+    # with the slots' occupancy fixed, coverage moves only as the kept points do: a slot's
+    # median point can give way to its neighbour in readout order, ~0.1 readout units
+    # apart at ~25 candidates per slot and ~1 unit (0.017 of the range) in the sparsest
+    # slots; measured on the 64 book networks: at most 0.005
+    np.testing.assert_allclose(s1.coverage, s0.coverage, atol=0.02)
     # (not compared: how many points pass |lambda_1| <= 1.05; on the 64 book networks one
     # line of a network that does not hold its integral changes)
 
