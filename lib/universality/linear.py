@@ -58,6 +58,7 @@ __all__ = [
     "cdi_integration",
     "sine_conditions",
     "line_shapes",
+    "line_coverage",
     "modes_needed",
     "eigenvalues_near_one",
 ]
@@ -284,13 +285,66 @@ def sine_conditions(fps: Mapping, omegas, table: pd.DataFrame | None = None, tol
                      on=["network_id", "condition"])
 
 
+def line_coverage(y, held_lo: float, held_hi: float, reach: float) -> tuple[float, float, float]:
+    """How much of a held range ``[held_lo, held_hi]`` the readouts ``y`` of a line's slow points cover.
+
+    Returns ``(held_span, coverage, max_gap)``, each a share of ``held_hi - held_lo``:
+
+    * ``held_span``: the range of the readouts, clipped to the held range;
+    * ``coverage``: the part of the held range within ``reach`` of some readout (gaps
+      between neighbouring points wider than ``2 reach`` count against it);
+    * ``max_gap``: the widest interval of the held range without a readout (the ends
+      included).
+
+    NaN for all three when the held range is empty (``held_hi <= held_lo``).
+    """
+    width = float(held_hi) - float(held_lo)
+    if not (np.isfinite(width) and width > 0):
+        return np.nan, np.nan, np.nan
+    if not (np.isfinite(reach) and reach >= 0):
+        raise ValueError(f"reach={reach!r} must be a finite number >= 0")
+    inside = np.sort(np.asarray(y, np.float64)[(np.asarray(y) >= held_lo) & (np.asarray(y) <= held_hi)])
+    if not len(inside):
+        return 0.0, 0.0, 1.0
+    lo = np.maximum(inside - reach, held_lo)
+    hi = np.minimum(inside + reach, held_hi)
+    covered = float(np.sum(hi - lo) - np.sum(np.clip(hi[:-1] - lo[1:], 0, None)))  # union of sorted intervals
+    gaps = np.diff(np.r_[held_lo, inside, held_hi])
+    return float(np.ptp(inside)) / width, covered / width, float(gaps.max()) / width
+
+
+def _held_of(nid, f, c: int, held) -> dict:
+    """The held range of network ``nid``'s context c: from the ``held`` table when given,
+    else from the result's ``meta['line']``; {} when unknown."""
+    if held is not None:
+        rows = held[(held.network_id.astype(str) == str(nid)) & (held.condition == c)]
+        if not len(rows):
+            return {}
+        r = rows.iloc[0]
+        return {"held_lo": float(r.held_lo), "held_hi": float(r.held_hi), "holds": bool(r.holds)}
+    line = f.meta.get("line") or {}
+    if c >= len(line.get("held_lo", ())):
+        return {}
+    return {"held_lo": float(line["held_lo"][c]), "held_hi": float(line["held_hi"][c]), "holds": bool(line["holds"][c])}
+
+
 def line_shapes(fps: Mapping, n_conditions: int, table: pd.DataFrame | None = None,
-                max_magnitude: float | None = 1.05, target_range: float | None = None) -> pd.DataFrame:
+                max_magnitude: float | None = 1.05, target_range: float | None = None, held: pd.DataFrame | None = None,
+                reach: float | None = None) -> pd.DataFrame:
     """One row per (network, context): the slow points on the line attractor (``n_points``,
     leading ``|lambda| <= max_magnitude``), the range of their readouts (``readout_range``)
     and, given the range the task's targets span (``target_range``), the fraction of it
     the line covers (``span``); ``pc1_share`` is the share of the points' variance along
-    their first principal axis (1 on a straight line; the lines here bend)."""
+    their first principal axis (1 on a straight line; the lines here bend).
+
+    Beside the span over the targets, the range the network actually *holds*: ``held_lo``,
+    ``held_hi`` and ``holds`` come from ``held`` (a table of
+    :func:`universality.fixed_points.held_lines`, matched on network_id and condition)
+    or, without it, from each result's ``meta['line']`` (written by the line sampler);
+    ``held_span``, ``coverage`` and ``max_gap`` are :func:`line_coverage` of the on-line
+    points' readouts with ``reach`` (default 5% of ``target_range``, else of the held
+    range).  NaN where no held range is known.
+    """
     rows = []
     for nid, f in fps.items():
         for c in range(n_conditions):
@@ -300,10 +354,17 @@ def line_shapes(fps: Mapping, n_conditions: int, table: pd.DataFrame | None = No
             if len(h) >= 2:
                 sv = np.linalg.svd(h - h.mean(0), compute_uv=False) ** 2
                 share = float(sv[0] / sv.sum()) if sv.sum() > 0 else np.nan
-            rng_y = float(np.ptp(f.outputs[keep, 0])) if len(h) else 0.0
+            y = f.outputs[keep, 0] if len(h) else np.zeros(0)
+            rng_y = float(np.ptp(y)) if len(h) else 0.0
+            hl = _held_of(nid, f, c, held)
+            if hl:
+                r_ = reach if reach is not None else 0.05 * (target_range or (hl["held_hi"] - hl["held_lo"]))
+                hs, cov, gap = line_coverage(y, hl["held_lo"], hl["held_hi"], r_)
+            else:
+                hl, hs, cov, gap = {"held_lo": np.nan, "held_hi": np.nan, "holds": np.nan}, np.nan, np.nan, np.nan
             rows.append({"network_id": nid, **_labels(table, nid), "condition": c, "n_points": len(h),
                          "readout_range": rng_y, "span": rng_y / target_range if target_range else np.nan,
-                         "pc1_share": share})
+                         "pc1_share": share, **hl, "held_span": hs, "coverage": cov, "max_gap": gap})
     return pd.DataFrame(rows)
 
 

@@ -38,9 +38,11 @@ alone left a continuum of q values between 1e-12 and 1e-5, so the number of "fix
 points" depended on an arbitrary q cut (GRU/ReLU networks gave 30-170 points); after
 the polish the q values split into two groups (< 1e-12 and > 1e-9) and 25 of the 29
 trained book networks give exactly the cube's 27 (8 stable, 12/6/1 saddles with
-1/2/3 unstable directions).  For the CDI line attractor, whose
-points are *approximate* fixed points, :func:`task_config` turns the polish off and
-raises ``q_max``.
+1/2/3 unstable directions).  The CDI line attractor is made of *approximate* fixed
+points, which this pipeline would reduce to the few exact ones: its preset
+(:func:`task_config`, a :class:`LineSearchConfig`) samples each context's
+line instead, from the states the network holds, with a slowness criterion in the
+task's units and one point per readout slot (:mod:`.lines`).
 
 Finally each fixed point is linearised, ``J_h = dF/dh`` (S x S) and ``J_x = dF/dx``
 (S x M), and ``J_h`` is eigendecomposed (:func:`decompose`)::
@@ -53,29 +55,35 @@ eigenvalues with ``|lambda| > 1``.
 
 Modules: :mod:`.config` (settings, task presets), :mod:`.optimise` (Adam on q, the
 polish), :mod:`.cleaning` (outliers, duplicates), :mod:`.result` (the container and its
-one file format), :mod:`.finder` (the finders).  Every stage's counts (initial states,
+one file format), :mod:`.finder` (the finders), :mod:`.lines` (slow points along line
+attractors, CDI).  Every stage's counts (initial states,
 candidates, points below ``q_max``, kept) are kept in each result's ``meta['stages']``.
 
 Entry points: :func:`find_fixed_points` takes any batched step function
 ``F(h_pks, x_pkm, *args) -> h_pks`` (a linear map in the tests);
 :func:`find_cell_fixed_points` wraps it for the cells of :mod:`universality.cells`
-(Jacobians from ``cells.jacobians``, the project's one implementation); :func:`find_population_fixed_points` samples each
-network's initial states from its own trajectories on task inputs and runs the finder
-per spec group, with the task's preset :func:`task_config`.  Results are
+(Jacobians from ``cells.jacobians``, the project's one implementation);
+:func:`find_population_fixed_points` samples each network's initial states from its own
+trajectories on task inputs and runs the finder per spec group, with the task's preset
+:func:`task_config` (under a :class:`LineSearchConfig`, the CDI preset, it runs
+:func:`line_slow_points` instead).  Results are
 :class:`FixedPoints` (one per network), saved and loaded without pickle
 (:meth:`FixedPoints.save`, :func:`save_collection`).
 """
 
 from .cleaning import clean, deduplicate, outlier_mask
-from .config import TASK_PRESETS, FixedPointConfig, task_config
+from .config import TASK_PRESETS, FixedPointConfig, LineSampler, LineSearchConfig, task_config
 from .finder import (find_cell_fixed_points, find_fixed_points, find_population_fixed_points, linearise,
                      sample_initial_states)
+from .lines import held_lines, hold_inputs, hold_trajectories, line_slow_points, slot_edges
 from .optimise import OptimiseResult, minimize_q, polish, residual_and_jacobian
 from .io import load_collection
 from .result import COMPACT, FixedPoints, decompose, read_collection, save_collection
 
 __all__ = [
     "FixedPointConfig",
+    "LineSampler",
+    "LineSearchConfig",
     "TASK_PRESETS",
     "task_config",
     "OptimiseResult",
@@ -93,6 +101,11 @@ __all__ = [
     "sample_initial_states",
     "find_population_fixed_points",
     "linearise",
+    "line_slow_points",
+    "hold_inputs",
+    "hold_trajectories",
+    "held_lines",
+    "slot_edges",
     "save_collection",
     "load_collection",
     "read_collection",

@@ -6,7 +6,97 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-__all__ = ["FixedPointConfig", "task_config", "TASK_PRESETS"]
+__all__ = ["LineSampler", "FixedPointConfig", "LineSearchConfig", "task_config", "TASK_PRESETS"]
+
+
+def _positive_int(name, v, minimum=1):
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum:
+        raise ValueError(f"{name}={v!r} must be an integer >= {minimum}")
+
+
+def _fraction(name, v, low_open=True):
+    ok = isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and np.isfinite(v) and v <= 1 and \
+        (v > 0 if low_open else v >= 0)
+    if not ok:
+        raise ValueError(f"{name}={v!r} must be a number in {'(0' if low_open else '[0'}, 1]")
+
+
+@dataclass(frozen=True)
+class LineSampler:
+    """How slow points sample the line attractor of each context (the CDI preset).
+
+    The procedure is :func:`universality.fixed_points.lines.line_slow_points`; every choice
+    it makes is a field here.  Two lengths set the scales, both per (network, context):
+    the line's length ``L`` (the held end states' median step between neighbouring levels
+    times the number of steps, at least ``R / ||w||``) and the readout length ``R / ||w||``
+    (the state distance that moves the readout w across the trained range R); speeds are
+    measured over the task's T steps.
+
+    Parameters
+    ----------
+    n_levels : int, default 41
+        Constant-mean drives per context (the task's probe with ``n_probe=n_levels``:
+        means evenly spaced over ``[-mu_max, mu_max]``), each followed by T steps with the
+        streams switched off: the *hold trajectories*.  41 levels put neighbouring held
+        values 1.5 readout units apart (CDI: R = 60), finer than a slot.
+    noise : float, default 0.05
+        Initial states are hold states plus isotropic Gaussian noise of expected norm
+        ``noise * R / ||w||``: it moves the readout by at most ~5% of R (about one slot)
+        but throws the state off the line (relative speeds ~1), so the search has to find
+        its way back.  (Scaled by the readout length, not by L: a network whose cell state
+        runs away at the ends of its line has a huge L.)
+    v_stop : float, default 0.02
+        A point stops (Adam's ``tol_q``) as soon as its *relative speed*
+        ``v = T ||F(h) - h|| / L`` -- the share of its line it would travel in one trial --
+        is below ``v_stop``: it is slow on the task's time scale, and it is not driven on
+        to the few exact fixed points (measured on 16 book networks: points stop after a
+        median of ~100 Adam steps, having moved ~5% of L, i.e. off the noise only).
+    v_accept : float, default 0.1
+        End points with ``v <= v_accept`` are slow points.  The same share of the line per
+        trial as ``hold_tolerance`` allows a held value to drift, so a stretch of line that
+        the network holds can be sampled even where no point gets below ``v_stop`` (seen
+        at the ends of LSTM lines); a 5x margin over ``v_stop``, so the points that stopped
+        are kept whatever their last bits.
+    n_slots : int, default 21
+        Readout slots per line: equal-width slots over the held range of readouts,
+        widened about its centre to at least the trained range R, each keeping the slow
+        point at the median readout of its slow points.  Odd, so that a line that holds
+        no range (an untrained network, whose readouts cluster at the centre) has its
+        points in the middle slot, away from any slot edge.
+    hold_tolerance : float, default 0.1
+        A context *holds its integral* when every drive reaches its target within this
+        share of R, the hold moves its readout by at most this share of R, and the held
+        value is at rest when the hold ends: its readout's rate of change over the last
+        ``rest_steps`` hold steps would move it by at most this share of R in a trial.
+        (Measured on the 64 book networks: every line that keeps its value within 10%
+        but still moves by 12-56% of R per trial at the end of the hold -- an LSTM end
+        still relaxing, a Vanilla/tanh network that holds its readout while its state
+        circles at ~5 lines per trial -- has no slow points there; a slow point is a state
+        at rest on the task's time scale.)
+    rest_steps : int, default 5
+        Hold steps over which the final rate is measured (more than one, so that a
+        readout oscillating from step to step is judged by its drift).
+    """
+
+    n_levels: int = 41
+    noise: float = 0.05
+    v_stop: float = 0.02
+    v_accept: float = 0.1
+    n_slots: int = 21
+    hold_tolerance: float = 0.1
+    rest_steps: int = 5
+
+    def __post_init__(self):
+        _positive_int("n_levels", self.n_levels, 2)
+        _positive_int("n_slots", self.n_slots, 1)
+        _positive_int("rest_steps", self.rest_steps, 1)
+        _fraction("noise", self.noise, low_open=False)
+        _fraction("v_stop", self.v_stop)
+        _fraction("v_accept", self.v_accept)
+        _fraction("hold_tolerance", self.hold_tolerance)
+        if self.v_accept < self.v_stop:
+            raise ValueError(f"v_accept={self.v_accept!r} must be >= v_stop={self.v_stop!r}: the points that stopped "
+                             "must be accepted")
 
 
 @dataclass(frozen=True)
@@ -133,25 +223,58 @@ class FixedPointConfig:
         ``overrides`` change fields."""
         if task_name not in TASK_PRESETS:
             raise ValueError(f"task_name={task_name!r} is not one of {tuple(TASK_PRESETS)!r}")
-        return cls(**{**TASK_PRESETS[task_name], **overrides})
+        fields = {**TASK_PRESETS[task_name], **overrides}
+        if "line" in fields and not issubclass(cls, LineSearchConfig):
+            cls = LineSearchConfig
+        return cls(**fields)
 
     def with_(self, **changes) -> "FixedPointConfig":
         return replace(self, **changes)
 
 
-#: Per-task presets (fields that differ from the defaults):
+@dataclass(frozen=True)
+class LineSearchConfig(FixedPointConfig):
+    """:class:`FixedPointConfig` plus ``line``: slow points that sample each context's line
+    attractor (:func:`universality.fixed_points.lines.line_slow_points`) instead of
+    isolated fixed points; the CDI preset.
+
+    It uses ``n_initial`` (split over the contexts), the Adam fields, ``max_iters``,
+    ``check_every``, ``tol_dq``, ``outlier_distance_scale`` and ``seed``; ``line`` replaces
+    ``n_trials``, ``noise_scale``, ``tol_q``, ``q_candidate``, ``polish_*``, ``q_max`` and
+    ``tol_unique`` by its own criteria.  A subclass rather than a field of
+    :class:`FixedPointConfig`, so that the flip-flop and sine settings -- and the cache
+    keys of their stored fixed points, which hash every field -- stay what they were.
+
+    Parameters
+    ----------
+    line : LineSampler, default ``LineSampler()``
+    """
+
+    line: LineSampler = LineSampler()
+
+    def __post_init__(self):
+        super().__post_init__()
+        if not isinstance(self.line, LineSampler):
+            raise ValueError(f"line={self.line!r} must be a LineSampler")
+
+
+#: Per-task presets (fields that differ from the defaults; a preset with ``line`` makes a
+#: :class:`LineSearchConfig`):
 #:
 #: * ``'flipflop'``, ``'sine'``: isolated fixed points (the cube's 27 points; one unstable
 #:   focus per frequency), polished to round-off, ``q_max`` 1e-10.  Sine uses 256 initial
 #:   states (about 25 per frequency) instead of 1,024: measured on the first 16 book sine
 #:   networks, both find the same single point per frequency, 34 s instead of 101 s.
 #: * ``'cdi'``: the line attractor is a continuum of *approximate* fixed points (slow, not
-#:   fixed; Section 2.3), which polishing would drag to the few exact ones, so
-#:   ``polish_iters=0`` and ``q_max=1e-4`` (speed ``sqrt(2 q) <= 0.014`` per step, under
-#:   0.5 state units over a 30-step trial), and ``tol_unique=0.1`` (with 1e-2 a 64-unit
-#:   LSTM's two lines give ~350 points, each with a 128 x 128 eigendecomposition).
+#:   fixed; Section 2.3), which polishing, an absolute q threshold and de-duplication at a
+#:   radius reduce to the few exact ones, with counts that flip at round-off.  The preset
+#:   samples each context's line instead (``line``: :class:`LineSampler`, the procedure of
+#:   :mod:`universality.fixed_points.lines`), with ``max_iters=200``: points stop at a
+#:   median of ~100 Adam steps, and one that has not stopped by 200 is on a stretch the
+#:   network does not hold, where more steps only slide it along the line (and make its
+#:   end point depend on the weights' last bits).
 TASK_PRESETS = {"flipflop": {}, "sine": {"n_initial": 256},
-                "cdi": {"polish_iters": 0, "q_max": 1e-4, "tol_unique": 0.1}}
+                "cdi": {"line": LineSampler(), "max_iters": 200}}
 
 
 def task_config(task_name: str, **overrides) -> FixedPointConfig:
