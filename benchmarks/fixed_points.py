@@ -43,7 +43,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from universality import cells  # noqa: E402
+from universality import cells, studies  # noqa: E402
 from universality import fixed_points as fp  # noqa: E402
 from universality.tasks import FlipFlop  # noqa: E402
 
@@ -89,7 +89,7 @@ def main(argv=None):
         return None
 
     task = FlipFlop()
-    cfg = fp.task_config("flipflop", n_initial=args.n_initial)
+    cfg = studies.study_for("flipflop").fixed_point_config(n_initial=args.n_initial)
     spec, nets, source = load_networks(args)
     trials = task.sample(np.random.default_rng([cfg.seed, 0xF1C5]), cfg.n_trials).inputs_btm
     states = {}
@@ -115,7 +115,7 @@ def main(argv=None):
     t0 = time.perf_counter()
     for n in (1, 2):  # trace the compiled chunk for a concrete, then a general shape
         ids, params, st = population(n)
-        fp.find_cell_fixed_points(spec, params, xc, st, fp.task_config("flipflop", n_initial=64, max_iters=200),
+        fp.find_cell_fixed_points(spec, params, xc, st, studies.study_for("flipflop").fixed_point_config(n_initial=64, max_iters=200),
                                   network_ids=ids)
     print(f"# tracing and warm-up (once per process and spec): {time.perf_counter() - t0:.1f} s")
 

@@ -18,7 +18,7 @@ from dataclasses import asdict
 import numpy as np
 import pytest
 
-from universality import cells, linear, roundoff
+from universality import cells, linear, roundoff, studies
 from universality import fixed_points as fp
 from universality.population import Population, load_population
 from universality.store import DEFAULT_ROOT
@@ -51,7 +51,7 @@ def _line_network():
 
 def test_slow_points_of_an_exact_line_attractor_lie_on_it_and_cover_it():
     pop, u, p = _line_network()
-    cfg = fp.task_config("cdi", n_initial=256)
+    cfg = studies.study_for("cdi").fixed_point_config(n_initial=256)
     (f,) = fp.find_population_fixed_points(pop, pop.task, cfg, progress=False).values()
     line = f.meta["line"]
     t, sampler = pop.task.n_steps, cfg.line
@@ -90,13 +90,13 @@ def test_line_sampler_settings_are_validated():
         fp.LineSampler(noise=-0.1)
     with pytest.raises(ValueError, match=r"line='hold' must be a LineSampler"):
         fp.LineSearchConfig(line="hold")
-    cdi = fp.task_config("cdi", n_initial=64)
+    cdi = studies.study_for("cdi").fixed_point_config(n_initial=64)
     assert isinstance(cdi, fp.LineSearchConfig) and cdi.line == fp.LineSampler() and cdi.n_initial == 64
     assert isinstance(cdi.with_(max_iters=10), fp.LineSearchConfig)
     # the flip-flop and sine presets keep every field they had: the cache keys of their
     # shipped fixed points hash asdict(config)
     for task in ("flipflop", "sine"):
-        assert type(fp.task_config(task)) is fp.FixedPointConfig and "line" not in asdict(fp.task_config(task))
+        assert type(studies.study_for(task).fixed_point_config()) is fp.FixedPointConfig and "line" not in asdict(studies.study_for(task).fixed_point_config())
     pop, _, _ = _line_network()
     from universality.tasks import FlipFlop
 
@@ -112,7 +112,7 @@ def test_line_sampler_settings_are_validated():
 
 
 def _lines_table(pop, n_initial=1024):
-    fps = fp.find_population_fixed_points(pop, pop.task, fp.task_config("cdi", n_initial=n_initial), progress=False)
+    fps = fp.find_population_fixed_points(pop, pop.task, studies.study_for("cdi").fixed_point_config(n_initial=n_initial), progress=False)
     counts = {(nid, c): int(np.sum(f.condition == c)) for nid, f in fps.items() for c in range(2)}
     # every slow point (max_magnitude=None): the linear analyses' filter |lambda_1| <= 1.05
     # is a threshold on a continuous quantity and not part of the sampler

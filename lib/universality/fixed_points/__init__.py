@@ -40,7 +40,7 @@ the polish the q values split into two groups (< 1e-12 and > 1e-9) and 25 of the
 trained book networks give exactly the cube's 27 (8 stable, 12/6/1 saddles with
 1/2/3 unstable directions).  The CDI line attractor is made of *approximate* fixed
 points, which this pipeline would reduce to the few exact ones: its preset
-(:func:`task_config`, a :class:`LineSearchConfig`) samples each context's
+(the CDI study's preset, a :class:`LineSearchConfig`) samples each context's
 line instead, from the states the network holds, with a slowness criterion in the
 task's units and one point per readout slot (:mod:`.lines`).
 
@@ -65,14 +65,14 @@ Entry points: :func:`find_fixed_points` takes any batched step function
 (Jacobians from ``cells.jacobians``, the project's one implementation);
 :func:`find_population_fixed_points` samples each network's initial states from its own
 trajectories on task inputs and runs the finder per spec group, with the task's preset
-:func:`task_config` (under a :class:`LineSearchConfig`, the CDI preset, it runs
+the task's study preset (:mod:`universality.studies`; under a :class:`LineSearchConfig`, the CDI preset, it runs
 :func:`line_slow_points` instead).  Results are
 :class:`FixedPoints` (one per network), saved and loaded without pickle
 (:meth:`FixedPoints.save`, :func:`save_collection`).
 """
 
 from .cleaning import clean, deduplicate, outlier_mask
-from .config import TASK_PRESETS, FixedPointConfig, LineSampler, LineSearchConfig, task_config
+from .config import FixedPointConfig, LineSampler, LineSearchConfig
 from .finder import (find_cell_fixed_points, find_fixed_points, find_population_fixed_points, linearise,
                      sample_initial_states)
 from .lines import held_lines, hold_inputs, hold_trajectories, line_slow_points, slot_edges
@@ -84,8 +84,6 @@ __all__ = [
     "FixedPointConfig",
     "LineSampler",
     "LineSearchConfig",
-    "TASK_PRESETS",
-    "task_config",
     "OptimiseResult",
     "FixedPoints",
     "COMPACT",

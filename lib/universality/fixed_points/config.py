@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-__all__ = ["LineSampler", "FixedPointConfig", "LineSearchConfig", "task_config", "TASK_PRESETS"]
+__all__ = ["LineSampler", "FixedPointConfig", "LineSearchConfig"]
 
 
 def _positive_int(name, v, minimum=1):
@@ -217,17 +217,6 @@ class FixedPointConfig:
                 raise ValueError(f"{name}={v!r} must be in [0, 1)")
 
 
-    @classmethod
-    def for_task(cls, task_name: str, **overrides) -> "FixedPointConfig":
-        """The recommended settings for one of the book's tasks (see :data:`TASK_PRESETS`);
-        ``overrides`` change fields."""
-        if task_name not in TASK_PRESETS:
-            raise ValueError(f"task_name={task_name!r} is not one of {tuple(TASK_PRESETS)!r}")
-        fields = {**TASK_PRESETS[task_name], **overrides}
-        if "line" in fields and not issubclass(cls, LineSearchConfig):
-            cls = LineSearchConfig
-        return cls(**fields)
-
     def with_(self, **changes) -> "FixedPointConfig":
         return replace(self, **changes)
 
@@ -256,27 +245,3 @@ class LineSearchConfig(FixedPointConfig):
         super().__post_init__()
         if not isinstance(self.line, LineSampler):
             raise ValueError(f"line={self.line!r} must be a LineSampler")
-
-
-#: Per-task presets (fields that differ from the defaults; a preset with ``line`` makes a
-#: :class:`LineSearchConfig`):
-#:
-#: * ``'flipflop'``, ``'sine'``: isolated fixed points (the cube's 27 points; one unstable
-#:   focus per frequency), polished to round-off, ``q_max`` 1e-10.  Sine uses 256 initial
-#:   states (about 25 per frequency) instead of 1,024: measured on the first 16 book sine
-#:   networks, both find the same single point per frequency, 34 s instead of 101 s.
-#: * ``'cdi'``: the line attractor is a continuum of *approximate* fixed points (slow, not
-#:   fixed; Section 2.3), which polishing, an absolute q threshold and de-duplication at a
-#:   radius reduce to the few exact ones, with counts that flip at round-off.  The preset
-#:   samples each context's line instead (``line``: :class:`LineSampler`, the procedure of
-#:   :mod:`universality.fixed_points.lines`), with ``max_iters=200``: points stop at a
-#:   median of ~100 Adam steps, and one that has not stopped by 200 is on a stretch the
-#:   network does not hold, where more steps only slide it along the line (and make its
-#:   end point depend on the weights' last bits).
-TASK_PRESETS = {"flipflop": {}, "sine": {"n_initial": 256},
-                "cdi": {"line": LineSampler(), "max_iters": 200}}
-
-
-def task_config(task_name: str, **overrides) -> FixedPointConfig:
-    """:meth:`FixedPointConfig.for_task` (kept as a function for existing callers)."""
-    return FixedPointConfig.for_task(task_name, **overrides)

@@ -12,7 +12,7 @@ from tqdm import tqdm
 from .. import cells
 from ..seeding import network_rng
 from .cleaning import clean
-from .config import FixedPointConfig, LineSearchConfig, task_config
+from .config import FixedPointConfig, LineSearchConfig
 from .lines import line_slow_points
 from .optimise import minimize_q, polish, residual_and_jacobian
 from .result import FixedPoints
@@ -219,11 +219,12 @@ def find_population_fixed_points(population, task, config: FixedPointConfig | No
     population : :class:`~universality.population.Population` (one built from stacked
         parameters with ``Population.from_stacked`` is keyed 0..P-1)
     task : the task the networks were trained on
-    config : :class:`FixedPointConfig`, default ``task_config(task.name)``; a
+    config : :class:`FixedPointConfig`, default ``FixedPointConfig()`` (the book's tasks: their
+        study's preset, ``universality.studies.study_for(task).fixed_point_config()``); a
         :class:`LineSearchConfig` (the CDI preset) samples slow points along each
         context's line attractor instead (:func:`universality.fixed_points.lines.line_slow_points`)
     """
-    config = task_config(task.name) if config is None else config
+    config = FixedPointConfig() if config is None else config
     if isinstance(config, LineSearchConfig):  # slow points along line attractors (the CDI preset)
         return line_slow_points(population, task, config, progress=progress)
     groups = population.spec_groups()

@@ -251,7 +251,7 @@ def line_slow_points(population, task, config: LineSearchConfig, progress: bool 
     """
     if not isinstance(config, LineSearchConfig):
         raise ValueError(f"config is a {type(config).__name__}: line_slow_points needs a LineSearchConfig "
-                         "(e.g. task_config('cdi'))")
+                         "(e.g. universality.studies.study_for('cdi').fixed_point_config())")
     sampler = config.line
     _check_task(task)
     xc = np.asarray(task.conditions().inputs_cm, np.float32)

@@ -2,10 +2,12 @@
 
 * Representations: 64 random trials (a page's ``n_trials``).
 * Fixed points: the line attractor is a continuum of *approximate* fixed points (slow, not
-  fixed; Section 2.3), which polishing would drag to the few exact ones, so no polish,
-  ``q_max`` 1e-4 (speed ``sqrt(2 q) <= 0.014`` per step, under 0.5 state units over a
-  30-step trial), and ``tol_unique`` 0.1 (with 1e-2 a 64-unit LSTM's two lines give ~350
-  points, each with a 128 x 128 eigendecomposition).
+  fixed; Section 2.3).  They are sampled along the line each context holds
+  (:func:`universality.fixed_points.lines.line_slow_points`): initial states from the
+  network's own hold trajectories (driven to 41 levels, then the streams off), a speed
+  criterion relative to the line's length over the task's T steps, points that stop as
+  soon as they are slow (no sliding onto a few exact points), and 21 readout slots over
+  the held range keeping one point each; counts change only when a point crosses a slot.
 * Topology: per context, nearest-neighbour graphs over ``n_points`` slots along the line.
 * Linearisation: sorted eigenvalue spectra, the response to a unit input with the k
   slowest modes, the modes needed, eigenvalues near 1, the lines' shapes.
@@ -232,7 +234,7 @@ def _topology(ev, spec):
 
 class CDIStudy(Study):
     task = "cdi"
-    fixed_point_preset = {"polish_iters": 0, "q_max": 1e-4, "tol_unique": 0.1}
+    fixed_point_preset = {"max_iters": 200}  # and line=LineSampler(): see fixed_point_config
     dsa_preset = {"n_delays": 5, "rank": 8}
     options = {"n_points": 10, "k": 1}
     claims = (
@@ -246,6 +248,13 @@ class CDIStudy(Study):
                   lambda ev, spec: claims.topology_more_similar_than_geometry(spec.key, ev.task, ev.separations,
                                                                               spec.quote)),
     )
+
+    def fixed_point_config(self, **overrides):
+        """Slow points sampling each context's line (:class:`~universality.fixed_points.LineSearchConfig`,
+        :func:`universality.fixed_points.lines.line_slow_points`), ``overrides`` applied."""
+        from ..fixed_points import LineSampler, LineSearchConfig
+
+        return LineSearchConfig(**{"line": LineSampler(), **dict(self.fixed_point_preset), **overrides})
 
     def topologies(self, population, fps, workspace, **options):
         opts = self.check_options(options)
