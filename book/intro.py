@@ -134,8 +134,9 @@ short
 #   labels each point by its position on the cube (and, as a check, by where its
 #   perturbations lead), compares every network, and reports the paper's procedure beside
 #   it; see {doc}`methods`.
-# - **Fixed points of the CDI task** are slow points (q <= 1e-4), not polished to exact
-#   fixed points, merged when closer than 0.1; the paper does not state its criterion.
+# - **Fixed points of the CDI task** are slow points sampled along the line each context
+#   holds (started from the network's own hold states, stopped as soon as they are slow on
+#   the task's time scale, one per readout slot); the paper does not state its criterion.
 # - **Representations** compared by SVCCA/CKA are the hidden states h on 64 (sine: 32)
 #   random task trials; for the LSTM, h and not the cell state c.
 # - **Sine topology.** The paper's nearest-neighbour graph over the per-frequency fixed

@@ -128,9 +128,17 @@ fig = plotting.plot_trial(b.inputs_btm[0], b.targets_bto[0],
 # then a few Levenberg-Marquardt steps polish each candidate to round-off
 # ($q \le 10^{-10}$ kept), duplicates closer than 0.01 are merged and distance outliers
 # dropped. For the CDI task the line attractor is a continuum of *slow* points, which
-# polishing would drag onto the few exact fixed points, so there we keep unpolished points
-# with $q \le 10^{-4}$ (speed at most 0.014 per step) and merge points closer than 0.1
-# (the paper does not state its criterion). Jacobians are written out in closed form per
+# polishing would drag onto the few exact fixed points. There the search
+# (`universality.fixed_points.lines`) starts from the states the network actually holds
+# -- each context driven to 41 levels of the integrated value, then the streams switched
+# off for another trial -- plus small noise; a point's speed is measured relative to the
+# line's length over the task's T steps, and a point stops as soon as that speed is below
+# 0.02 (it would travel 2% of the line in a trial), so points do not slide onto a few exact
+# points; points up to 0.1 are kept, and 21 equal readout slots over the held range keep one
+# each. Counts change only when a point crosses a slot, not when a threshold falls between
+# two nearly equal values (a 1e-6 change of the weights changes no per-line count, tested).
+# The coverage of the held range (the share within reach of a slow point) is reported per
+# line; the paper does not state its criterion. Jacobians are written out in closed form per
 # cell (tested against automatic differentiation of the update rule and against finite
 # differences).
 #

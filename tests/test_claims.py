@@ -188,9 +188,13 @@ def test_integration_modes_and_lines_both_ways():
     assert studies.cdi.integration_modes(opposite, near.assign(n_near_one=[1.0, 1, 1, 5] * 3)).verdict == \
         "not reproduced"
     assert studies.cdi.integration_modes(modes.assign(modes_90=1), near).verdict == "partly reproduced"
-    lines = pd.DataFrame({"arch": ARCHS * 5, "n_points": 40, "span": 0.9})
+    lines = pd.DataFrame({"arch": ARCHS * 5, "activation": "tanh", "n_points": 21, "coverage": 0.97,
+                          "max_gap": 0.05, "holds": True})
     assert studies.cdi.line_attractors(lines).verdict == "reproduced"
-    assert studies.cdi.line_attractors(lines.assign(n_points=2)).verdict == "not reproduced"
+    assert studies.cdi.line_attractors(lines.assign(coverage=0.3)).verdict == "not reproduced"
+    gappy = lines.assign(max_gap=[0.05, 0.05, 0.05, 0.5] * 5)  # one architecture's lines break in the middle
+    assert studies.cdi.line_attractors(gappy).verdict == "partly reproduced"
+    assert studies.cdi.line_attractors(lines.assign(coverage=np.nan)).verdict == "not tested"
 
 
 def test_figure4_group_claim_both_ways():

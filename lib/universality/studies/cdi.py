@@ -46,26 +46,34 @@ QUOTES = {
 }
 
 
-def line_attractors(lines: pd.DataFrame, min_points: int = 10, min_span: float = 0.5,
+def line_attractors(lines: pd.DataFrame, min_coverage: float = 0.9, max_gap: float = 0.2,
                     quote: str = QUOTES["fig3.lines"]) -> claims.Claim:
     """Fig. 3b: an approximate line attractor per context in every architecture.
 
-    ``lines``: one row per (network, context) with ``n_points`` (slow points on the line,
-    leading ``|lambda|`` near 1) and ``span`` (the range of their readouts over the range of
-    the probe targets).  A context has a line attractor when at least ``min_points`` slow
-    points cover at least ``min_span`` of the targets' range.
+    ``lines``: one row per (network, context) of :func:`universality.linear.line_shapes`:
+    ``coverage`` (the share of the range of values the network holds -- driven to a level,
+    then the streams switched off -- within reach of a slow point on the line) and
+    ``max_gap`` (the widest stretch of that range without one), and ``holds`` (whether the
+    network keeps the values it was driven to).  A context has a line attractor when its
+    slow points cover at least ``min_coverage`` of the held range with no gap wider than
+    ``max_gap`` of it.
     """
     n = len(lines)
-    is_line = (lines.n_points >= min_points) & (lines.span >= min_span)
-    share = float(is_line.mean()) if n else np.nan
-    by = is_line.groupby([lines.arch, lines.activation]).mean() if n and "activation" in lines else \
-        is_line.groupby(lines.arch).mean() if n and "arch" in lines else pd.Series(dtype=float)
+    if not n or "coverage" not in lines or lines.coverage.isna().all():
+        return claims.Claim("fig3.lines", "cdi", quote, "slow points covering the held line", "not computable", "",
+                            "not tested")
+    is_line = (lines.coverage >= min_coverage) & (lines.max_gap <= max_gap)
+    share = float(is_line.mean())
+    by = is_line.groupby([lines.arch, lines.activation]).mean()
+    holds = lines.holds.astype(float) if "holds" in lines else pd.Series(np.nan, index=lines.index)
     value = (f"{share:.0%} of {n} (network, context) cases; by architecture: "
-             + ", ".join(f"{'-'.join(np.atleast_1d(a))} {v:.0%}" for a, v in by.items()))
+             + ", ".join(f"{'-'.join(np.atleast_1d(a))} {v:.0%}" for a, v in by.items())
+             + f"; beside it, cases whose network holds the values it was driven to for another trial: "
+               f"{np.nanmean(holds):.0%}")
     return claims.Claim("fig3.lines", "cdi", quote,
-                        f"cases with >= {min_points} slow points whose readouts cover >= {min_span:.0%} of the probe "
-                        "targets' range", value, f">= {claims.MOST:.0%} of cases (partly: >= {claims.SOME:.0%})",
-                        claims.grade(share))
+                        f"cases whose slow points cover >= {min_coverage:.0%} of the range the network holds, with "
+                        f"no gap over {max_gap:.0%}", value, f">= {claims.MOST:.0%} of cases (partly: >= "
+                                                            f"{claims.SOME:.0%})", claims.grade(share))
 
 
 def integration_modes(modes: pd.DataFrame, near_one: pd.DataFrame, quote: str = QUOTES["fig3.modes"]) -> claims.Claim:
