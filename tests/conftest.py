@@ -10,27 +10,65 @@ from universality import cells
 # ------------------------------------------------------------------ another CPU's round-off
 
 
+#: The notebook replays run with every loaded network's weights perturbed by this relative
+#: size (their references were executed without): a reference that does not survive it
+#: would not survive another CPU.  ``--perturb-notebooks 0`` replays them as recorded.
+NOTEBOOK_PERTURBATION = 1e-6
+
+
 def pytest_addoption(parser):
     parser.addoption("--perturb", type=float, default=None, metavar="EPS",
                      help="perturb every network the store loads by a relative EPS (e.g. 1e-6; sets "
                           "UNIVERSALITY_PERTURB for this process and the notebook kernels): what fails "
                           "under it would fail on another CPU")
+    parser.addoption("--perturb-notebooks", type=float, default=None, metavar="EPS",
+                     help=f"the perturbation of the notebook replays' kernels (default {NOTEBOOK_PERTURBATION:g}, "
+                          "or --perturb's value when given; 0: none)")
+
+
+def _check_eps(name, eps):
+    if not (np.isfinite(eps) and eps >= 0):
+        raise pytest.UsageError(f"{name}={eps!r} must be a finite number >= 0")
 
 
 def pytest_configure(config):
     eps = config.getoption("--perturb")
     if eps is not None:
-        if not (np.isfinite(eps) and eps >= 0):
-            raise pytest.UsageError(f"--perturb={eps!r} must be a finite number >= 0")
-        os.environ["UNIVERSALITY_PERTURB"] = repr(float(eps))  # kernels started later inherit it
+        _check_eps("--perturb", eps)
+        os.environ["UNIVERSALITY_PERTURB"] = repr(float(eps))
+    nb = config.getoption("--perturb-notebooks")
+    nb = (eps if eps is not None else NOTEBOOK_PERTURBATION) if nb is None else nb
+    _check_eps("--perturb-notebooks", nb)
+    config._universality_notebook_eps = float(nb)
     _tolerant_nbval()
+    _perturbed_kernels(float(nb))
 
 
 def pytest_report_header(config):
     from universality import roundoff
 
     eps, seed = roundoff.perturbation()
-    return f"universality: weights perturbed by a relative {eps:g} (seed {seed})" if eps else None
+    nb = getattr(config, "_universality_notebook_eps", 0.0)
+    return (f"universality: loaded weights perturbed by a relative {eps:g} in the tests, {nb:g} in the notebook "
+            f"replays (seed {seed})")
+
+
+def _perturbed_kernels(eps: float) -> None:
+    """Start nbval's kernels with ``UNIVERSALITY_PERTURB=eps`` in their environment."""
+    try:
+        from nbval import kernel
+    except ImportError:
+        return
+    if getattr(kernel, "_universality_original_start", None) is None:
+        kernel._universality_original_start = kernel.start_new_kernel
+    original = kernel._universality_original_start
+
+    def start_new_kernel(*args, **kwargs):
+        env = dict(kwargs.pop("env", None) or os.environ)
+        env["UNIVERSALITY_PERTURB"] = repr(eps)
+        return original(*args, env=env, **kwargs)
+
+    kernel.start_new_kernel = start_new_kernel
 
 
 # Tests that take long (notebook replays, page reruns, the book build, training populations):
