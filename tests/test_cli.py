@@ -15,7 +15,7 @@ def run(capsys, *argv):
 
 
 @pytest.mark.parametrize("argv, words", [
-    (["train", "--profile", "nope"], "'nope' is not one of smoke, book, paper"),
+    (["train", "--profile", "nope"], "'nope' is not one of smoke, book, book-wide, paper"),
     (["train", "--n-seeds", "-1"], "-1 must be a positive integer"),
     (["train", "--task", "maze"], "invalid choice: 'maze'"),
     (["losses", "--profile", "nope"], "'nope' is not one of"),

@@ -44,7 +44,7 @@ def test_network_ids_are_stable_and_unique():
 
 
 def test_profiles_validate():
-    with pytest.raises(ValueError, match=r"profile='huge' is not one of \('smoke', 'book', 'paper'\)"):
+    with pytest.raises(ValueError, match=r"profile='huge' is not one of \('smoke', 'book', 'book-wide', 'paper'\)"):
         get_profile("huge")
     with pytest.raises(ValueError, match=r"arch='transformer' is not one of"):
         Profile(name="x", archs=("transformer",))
@@ -110,11 +110,27 @@ def test_grid_blocks_add_networks_once():
         GridBlock((32,), (1e-4,), 0)
 
 
-def test_book_profile_spans_two_sizes_and_three_l2_values():
-    book = get_profile("book")
+def test_wide_book_profile_spans_two_sizes_and_three_l2_values_and_holds_the_book():
+    wide, book = get_profile("book-wide"), get_profile("book")
+    assert wide.store_name == book.store_name == "book"
     for task in ("flipflop", "sine", "cdi"):
-        g = grid(book, task)
+        g = grid(wide, task)
         assert len(g) >= 128 and set(g.units) == {64, 128} and len(set(g.l2)) >= 3
+        assert set(grid(book, task).network_id) < set(g.network_id)
+
+
+def test_a_profile_sharing_a_store_reuses_its_networks():
+    """book-wide trains only what the book's store lacks (a file is current by its fingerprint)."""
+    from universality.sweep import missing_groups as _missing_groups
+
+    root = store.DEFAULT_ROOT
+    if not (root / "book" / "flipflop").exists():
+        pytest.skip(f"no book-profile flip-flop networks in {root}")
+    missing = _missing_groups(get_profile("book-wide"), "flipflop", root)
+    todo = {nid for rows in missing.values() for nid in rows.network_id}
+    stored = {p.stem for p in (root / "book" / "flipflop" / "networks").glob("*.npz")}
+    assert todo and not todo & stored
+    assert set(grid(get_profile("book-wide"), "flipflop").network_id) - todo <= stored
 
 
 @pytest.mark.slow

@@ -21,7 +21,7 @@ __all__ = ["main"]
 
 # The names of population.PROFILES, kept here so that parsing the command line does not import
 # TensorFlow (tests/test_cli.py checks the two agree).
-PROFILE_NAMES = ("smoke", "book", "paper")
+PROFILE_NAMES = ("smoke", "book", "book-wide", "paper")
 
 
 class UserError(Exception):
@@ -125,8 +125,8 @@ def _artifacts(args):
         with artifacts.recording() as requests:
             scorecard(pops, workspace=ws)
             if prof.name == "book":  # the scorecard page compares with the earlier population too
-                earlier = prof.restrict(**EARLIER_BOOK)
-                scorecard({t: load_population(earlier, t, root=args.data) for t in args.task}, workspace=ws)
+                scorecard({t: load_population(prof.restrict(**EARLIER_BOOK, task=t), t, root=args.data)
+                           for t in args.task}, workspace=ws)
         for path in artifacts.ship(requests, ws):
             print(f"shipped {path.relative_to(ws.root)} ({path.stat().st_size / 1e6:.2f} MB)")
     table = artifacts.check(ws)
@@ -199,7 +199,7 @@ def _main(argv=None):
     sub = ap.add_subparsers(dest="cmd", required=True)
 
     tr = sub.add_parser("train", help="train the missing networks of a profile (resumable)")
-    tr.add_argument("--profile", default="book", type=_profile_name, help="smoke, book or paper (default: book)")
+    tr.add_argument("--profile", default="book", type=_profile_name, help="smoke, book, book-wide or paper (default: book)")
     tr.add_argument("--task", nargs="+", default=list(TASKS), choices=list(TASKS))
     tr.add_argument("--data", default=str(DEFAULT_ROOT), help="store root (default: data)")
     tr.add_argument("--scheduler", default=None, help="Dask scheduler address, or 'local' / 'local:N' for N single-threaded "
@@ -219,7 +219,7 @@ def _main(argv=None):
     lo.set_defaults(func=_losses)
 
     fx = sub.add_parser("fixed-points", help="every network's fixed points, the modal count and its share")
-    fx.add_argument("--profile", default="book", type=_profile_name, help="smoke, book or paper (default: book)")
+    fx.add_argument("--profile", default="book", type=_profile_name, help="smoke, book, book-wide or paper (default: book)")
     fx.add_argument("--task", default="flipflop", choices=list(TASKS))
     fx.add_argument("--data", default=str(DEFAULT_ROOT), help="store root (default: data)")
     fx.add_argument("--n-initial", type=_positive_int, default=None, help="initial states per network (default: the task's preset)")

@@ -182,20 +182,21 @@ def page_profile(profile: str | Profile, task: str, task_params: Mapping | None 
         changes["activations"] = tuple(activations)
     want_units = tuple(int(u) for u in units) if units else None
     want_l2 = tuple(float(v) for v in l2) if l2 else None
-    if (want_units is None or set(want_units) <= set(prof.all_units)) and \
-            (want_l2 is None or set(want_l2) <= set(prof.all_l2)):
+    task_units, task_l2 = prof.sizes_of(task)
+    if (want_units is None or set(want_units) <= set(task_units)) and \
+            (want_l2 is None or set(want_l2) <= set(task_l2)):
         # sizes and L2 values the grid has, and any seed count: part of the stored grid selects
         if want_units or want_l2 or n_seeds:
-            prof = prof.restrict(units=want_units, l2=want_l2, n_seeds=n_seeds or None)
+            prof = prof.restrict(units=want_units, l2=want_l2, n_seeds=n_seeds or None, task=task)
     else:
         # a size or an L2 value the grid does not have: a grid of its own, stored apart
-        new_units = want_units or prof.all_units
-        new_l2 = want_l2 or prof.all_l2
+        new_units = want_units or task_units
+        new_l2 = want_l2 or task_l2
         changes.update(units=new_units, l2=new_l2, extra_blocks=(),
                        n_seeds=int(n_seeds) if n_seeds else max(b.n_seeds for b in prof.blocks()))
-        if want_units and set(want_units) - set(prof.all_units):
+        if want_units and set(want_units) - set(task_units):
             renamed.append("units" + "_".join(str(u) for u in want_units))
-        if want_l2 and set(want_l2) - set(prof.all_l2):
+        if want_l2 and set(want_l2) - set(task_l2):
             renamed.append("l2_" + "_".join(f"{v:g}" for v in want_l2))
     effective = prof.task(task)
     try:
@@ -231,7 +232,7 @@ def population_for_page(profile: Profile, task: str, root=DEFAULT_ROOT, retrain:
         import shutil
 
         root = Path(root) / "_retrained"
-        shutil.rmtree(root / profile.name / task, ignore_errors=True)
+        shutil.rmtree(root / profile.store_name / task, ignore_errors=True)
     try:
         return load_population(profile, task, root=root)
     except FileNotFoundError:
@@ -265,13 +266,13 @@ def training_summary(profile: Profile, task: str) -> str:
                         f"{c.curriculum:.0%} of training")
         if diff:
             cur += f" ({key.split('/', 1)[1]}: " + ", ".join(diff) + ")"
-    return f"{cfg.iterations} iterations of {opt}, batch {cfg.batch_size}, {search}{cur}; " + grid_summary(profile)
+    return f"{cfg.iterations} iterations of {opt}, batch {cfg.batch_size}, {search}{cur}; " + grid_summary(profile, task)
 
 
-def grid_summary(profile: Profile) -> str:
-    """The grid in words: units, L2 values and seeds of each block."""
+def grid_summary(profile: Profile, task: str | None = None) -> str:
+    """The grid in words: units, L2 values and seeds of each block (of ``task``'s blocks)."""
     parts = []
-    for b in profile.blocks():
+    for b in profile.blocks(task):
         l2 = ", ".join(f"{v:g}" for v in b.l2)
         units = ", ".join(str(u) for u in b.units)
         parts.append(f"units {units}, L2 {l2}, {b.n_seeds} seed(s) per configuration")

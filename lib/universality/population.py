@@ -59,7 +59,7 @@ def grid(profile: str | Profile, task: str) -> pd.DataFrame:
     rows, seen = [], set()
     for arch in profile.archs:
         for act in profile.activations:
-            for block in profile.blocks():
+            for block in profile.blocks(task):
                 for units in block.units:
                     for l2 in block.l2:
                         for seed in range(block.n_seeds):
@@ -246,7 +246,7 @@ def load_population(profile: str | Profile = "book", task: str = "flipflop", roo
     missing = []
     by_id = expected.set_index("network_id")
     for nid in expected.network_id:
-        path = store.network_path(root, profile.name, task, nid)
+        path = store.network_path(root, profile.store_name, task, nid)
         if not path.exists():
             missing.append(nid)
             continue
@@ -263,7 +263,7 @@ def load_population(profile: str | Profile = "book", task: str = "flipflop", roo
     if (missing and require_complete) or not rows:
         raise FileNotFoundError(
             f"{len(missing)} of {len(expected)} networks of profile {profile.name!r}, task {task!r} are not in "
-            f"{Path(root) / profile.name / task}; train them with: universality train --profile {profile.name} "
+            f"{Path(root) / profile.store_name / task}; train them with: universality train --profile {profile.name} "
             f"--task {task} --data {root}")
     table = pd.DataFrame(rows).set_index("network_id")
     table["valid_loss"] = table["valid_loss"].astype(float)

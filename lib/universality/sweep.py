@@ -73,7 +73,7 @@ def train_group(profile: Profile, task_name: str, gid: str, rows: pd.DataFrame, 
     r0 = rows.iloc[0]
     spec = cells.CellSpec(r0.arch, r0.activation, int(r0.units), task.n_inputs, task.n_outputs)
     config = profile.train_config(task_name, spec.arch, spec.activation)
-    ckpt = (lambda stage: store.checkpoint_path(root, profile.name, task_name, f"{gid}-{stage}")) if root else (lambda s: None)
+    ckpt = (lambda stage: store.checkpoint_path(root, profile.store_name, task_name, f"{gid}-{stage}")) if root else (lambda s: None)
     search = None
     n_search = profile.search_count(task_name, spec.arch, spec.activation)
     if n_search:
@@ -124,9 +124,9 @@ def train_group(profile: Profile, task_name: str, gid: str, rows: pd.DataFrame, 
 
 def _write_group(result: dict, profile: Profile, root) -> None:
     if result["search"] is not None:
-        store.atomic_write_json(store.search_path(root, profile.name, result["task"], result["group_id"]), result["search"])
+        store.atomic_write_json(store.search_path(root, profile.store_name, result["task"], result["group_id"]), result["search"])
     for net in result["networks"]:
-        store.save_network(store.network_path(root, profile.name, result["task"], net["network_id"]),
+        store.save_network(store.network_path(root, profile.store_name, result["task"], net["network_id"]),
                            net["params"], net["meta"], net["loss_curve"], net["curve_iterations"])
 
 
@@ -147,7 +147,7 @@ def missing_groups(profile: Profile, task: str, root) -> dict[str, pd.DataFrame]
         arch, act = rows.arch.iloc[0], rows.activation.iloc[0]
         ok = _accepted_fingerprints(profile.task(task), profile.train_config(task, arch, act),
                                     _hparams_rule(profile, task, arch, act))
-        stale = [nid for nid in rows.network_id if not _current(store.network_path(root, profile.name, task, nid), ok)]
+        stale = [nid for nid in rows.network_id if not _current(store.network_path(root, profile.store_name, task, nid), ok)]
         if stale:  # only the missing or stale networks of the group train; the others are kept
             todo[gid] = rows[rows.network_id.isin(stale)]
     return todo
@@ -229,8 +229,8 @@ def run_sweep(profile: str | Profile = "book", tasks: Sequence[str] | str = tupl
             raise ParameterError(f"task={t!r} is not one of {tuple(TASKS)!r}")
     from pathlib import Path
 
-    if (Path(root) / profile.name / "manifest.json").exists():
-        store.read_manifest(root, profile.name)  # a damaged manifest is named before anything is trained
+    if (Path(root) / profile.store_name / "manifest.json").exists():
+        store.read_manifest(root, profile.store_name)  # a damaged manifest is named before anything is trained
     todo = [(t, gid, rows) for t in tasks for gid, rows in missing_groups(profile, t, root).items()]
     status = [{"task": t, "group_id": gid, "status": "kept"} for t in tasks
               for gid in _group_rows(profile, t) if gid not in {g for tt, g, _ in todo if tt == t}]
@@ -280,7 +280,7 @@ def run_sweep(profile: str | Profile = "book", tasks: Sequence[str] | str = tupl
             if not isinstance(scheduler, Client):
                 client.close()
     if todo:
-        store.write_manifest(root, profile.name, command=command or f"universality train --profile {profile.name}",
+        store.write_manifest(root, profile.store_name, command=command or f"universality train --profile {profile.name}",
                              profile_spec=profile.to_dict())
     return pd.DataFrame(status)
 
