@@ -43,7 +43,7 @@ def labelled_cross(d: np.ndarray, labels_a: pd.DataFrame | None, labels_b: pd.Da
 
 
 def cross(metric: Metric, reps_a, reps_b, labels_a: pd.DataFrame | None = None,
-          labels_b: pd.DataFrame | None = None) -> xr.DataArray:
+          labels_b: pd.DataFrame | None = None, bind_on=None) -> xr.DataArray:
     """Distances of a metric from every network of A to every network of B.
 
     Parameters
@@ -52,6 +52,10 @@ def cross(metric: Metric, reps_a, reps_b, labels_a: pd.DataFrame | None = None,
     reps_a, reps_b : sequences of (n_samples, n_units_i) arrays, every one recorded on the
         same inputs (same n_samples)
     labels_a, labels_b : one row per network of each set (a ``network_id`` column names them)
+    bind_on : the representations the metric's population-wide choices are made on
+        (MatchedSVCCA's k); default A and B together.  Pass the whole merged population
+        when A and B overlap (e.g. ``cross(m, new, new + old, bind_on=new + old)``: the
+        new networks' rows of the merged matrix in one call).
 
     Returns
     -------
@@ -75,7 +79,9 @@ def cross(metric: Metric, reps_a, reps_b, labels_a: pd.DataFrame | None = None,
     labels_a, labels_b = check_labels(labels_a, len(a)), check_labels(labels_b, len(b))
     prep_a = [metric.prepare(x, f"reps_a[{i}]") for i, x in enumerate(a)]
     prep_b = [metric.prepare(x, f"reps_b[{j}]") for j, x in enumerate(b)]
-    plan = metric.bind(prep_a + prep_b)
+    context = prep_a + prep_b if bind_on is None else [metric.prepare(check_matrix(x, f"bind_on[{i}]"), f"bind_on[{i}]")
+                                                        for i, x in enumerate(bind_on)]
+    plan = metric.bind(context)
     d = np.zeros((len(a), len(b)))
     sides = []
     for prep, reps in ((prep_a, a), (prep_b, b)):
@@ -91,7 +97,7 @@ def cross(metric: Metric, reps_a, reps_b, labels_a: pd.DataFrame | None = None,
             prod = (block_a.T @ block_b).reshape(ma, wa, mb, wb).transpose(0, 2, 1, 3)[ii, jj]
             dist = plan.pair_distances(prod, [prep_a[i] for i in members_a[ii]], [prep_b[j] for j in members_b[jj]])
             d[members_a[ii], members_b[jj]] = dist
-    extra = plan.extra(prep_a + prep_b)
+    extra = plan.extra(prep_a + prep_b)  # per-network columns (kept dimensions) under this binding
     split = {k: (np.asarray(v)[: len(a)], np.asarray(v)[len(a):]) for k, v in extra.items()}
     return labelled_cross(d, labels_a, labels_b, plan.attrs(), {k: v[0] for k, v in split.items()},
                           {k: v[1] for k, v in split.items()})
