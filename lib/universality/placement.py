@@ -113,18 +113,21 @@ def nearest_table(rows: Mapping[str, xr.DataArray], references: Mapping[str, xr.
     """
     classes = class_of(labels)
     out = []
-    for measure, block in rows.items():
+    models = list(dict.fromkeys(m for block in rows.values() for m in block.coords["network"].values))
+    for model, (measure, block) in ((m, mb) for m in models for mb in rows.items()):
+        ids = list(block.coords["network"].values)
+        if model not in ids:  # e.g. a model with no fixed points has no topology row
+            continue
         typical = reference_nn_median(references[measure]) if measure in references else np.nan
         ref_ids = list(block.coords["network_2"].values)
-        for i, model in enumerate(block.coords["network"].values):
-            got = nearest_classes(pd.Series(np.asarray(block)[i], index=ref_ids), classes, k)
-            near = got["nearest"]
-            out.append({"model": str(model), "measure": measure, "nearest network": ", ".join(map(str, near[:3]))
-                        + (f" (+{len(near) - 3} tied)" if len(near) > 3 else ""),
-                        "distance": got["distance"], "reference nn distance (median)": typical,
-                        "nearest class": got["nn_class"], "share of the tied nearest": got["nn_weight"],
-                        f"class of the {k} nearest": got["knn_class"], f"votes of {k}": got["knn_count"],
-                        "median distance": got["median"]})
+        got = nearest_classes(pd.Series(np.asarray(block)[ids.index(model)], index=ref_ids), classes, k)
+        near = got["nearest"]
+        out.append({"model": str(model), "measure": measure, "nearest network": ", ".join(map(str, near[:3]))
+                    + (f" (+{len(near) - 3} tied)" if len(near) > 3 else ""),
+                    "distance": got["distance"], "reference nn distance (median)": typical,
+                    "nearest class": got["nn_class"], "share of the tied nearest": got["nn_weight"],
+                    f"class of the {k} nearest": got["knn_class"], f"votes of {k}": got["knn_count"],
+                    "median distance": got["median"]})
     return pd.DataFrame(out)
 
 

@@ -114,9 +114,11 @@ class Report:
                 lines.append(f"  {r['model']}, {r['topology']}: " + ("; ".join(parts) if parts else r["note"]))
         if not self.nearest.empty:
             k = [c for c in self.nearest.columns if c.startswith("class of the")][0]
+            votes = [c for c in self.nearest.columns if c.startswith("votes of")][0]
+            n = votes.split()[-1]
             for _, r in self.nearest.iterrows():
                 lines.append(f"  {r['model']}, {r['measure']}: nearest class {r['nearest class']} "
-                             f"(share {r['share of the tied nearest']:.2f}); {k}: {r[k]}; distance "
+                             f"(share {r['share of the tied nearest']:.2f}); {k}: {r[k]} ({r[votes]} of {n}); distance "
                              f"{r['distance']:.3g} (reference's own nearest-neighbour median "
                              f"{r['reference nn distance (median)']:.3g})")
         lines += [f"note: {n}" for n in self.notes]
@@ -173,7 +175,7 @@ def _reference(task, reference, data_root, select):
 def _check_fits(name: str, net: ImportedNetwork, task) -> None:
     s = net.spec
     if (s.n_inputs, s.n_outputs) != (task.n_inputs, task.n_outputs):
-        raise ParameterError(f"model {name!r} has {s.n_inputs} inputs and {s.n_outputs} outputs; task {task.name!r} "
+        raise ParameterError(f"model {name} has {s.n_inputs} inputs and {s.n_outputs} outputs; task {task.name!r} "
                              f"takes {task.n_inputs} inputs and gives {task.n_outputs} outputs")
 
 
@@ -358,8 +360,8 @@ def analyse(models, task: str | None = "flipflop", out=None, reference="book", *
 
             early = get_profile(reference).task(task) if isinstance(reference, str) and reference in PROFILES else \
                 getattr(reference, "task", None) or make_task(task)
-            for n, net in nets.items():
-                _check_fits(n, net, early)
+            for (n, net), m in zip(nets.items(), models):
+                _check_fits(repr(os.fspath(m)) if isinstance(m, (str, os.PathLike)) else repr(n), net, early)
         elif not isinstance(task, Task):
             raise ParameterError(f"task={task!r} is not one of {tuple(TASKS) + (NO_TASK,)!r}")
     task_obj, ref = (None, None) if no_task else _reference(task, reference, data_root, select)
@@ -372,7 +374,7 @@ def analyse(models, task: str | None = "flipflop", out=None, reference="book", *
         _own_task(rep, nets, labels_mod, static_inputs, inputs_btm, fixed_point_config, seed, variance_kept)
     else:
         for n, net in nets.items():
-            _check_fits(n, net, task_obj)
+            _check_fits(repr(n), net, task_obj)
         study = study_for(task_obj)
         pops = {n: net.population(task_obj, network_id=n) for n, net in nets.items()}
         rep.trials = study.representation_trials(task_obj, n_trials, seed)
