@@ -1,8 +1,9 @@
-"""Command line: ``universality train | losses | fixed-points | artifacts | profiles | page | refs``.
+"""Command line: ``universality train | losses | fixed-points | analyse | artifacts | profiles | page | refs``.
 
     universality train --profile book --task flipflop sine cdi [--data data] [--scheduler tcp://host:8786]
     universality losses --profile book            # final-loss distribution per task x arch x activation
     universality fixed-points --task flipflop     # every network's fixed points, the modal count and its share
+    universality analyse my_gru.keras --task flipflop --out report   # your network among the book's (index.html)
     universality artifacts --check                # which shipped results are current (--ship: make them so)
     universality profiles                         # what each profile trains
     universality page task_flipflop -p n_bits 2 -o out.ipynb   # run a book page with other parameters
@@ -105,6 +106,64 @@ def _fixed_points(args):
     print(f"modal fixed-point count: {modal}")
     print(f"networks with the modal count: {len(kept)}/{len(fps)} = {len(kept) / len(fps):.1%} "
           f"(set aside: {len(aside)}; diverged, not analysed: {n_div})")
+    return 0
+
+
+def _scalar(text: str):
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _selection(items) -> dict:
+    """``['units=64', 'l2=1e-05,1e-04']`` -> ``{'units': [64], 'l2': [1e-05, 0.0001]}``."""
+    out = {}
+    for item in items or ():
+        key, eq, values = item.partition("=")
+        if not eq or not key or not values:
+            raise UserError(f"--select {item!r} is not LABEL=VALUE[,VALUE...], e.g. units=64 or l2=1e-05,1e-04")
+        out[key] = [_scalar(v) for v in values.split(",")]
+    return out
+
+
+def _analyse(args):
+    from pathlib import Path
+
+    import numpy as np
+
+    from .report import NO_TASK, analyse
+
+    static = None
+    if args.static_input:
+        try:
+            static = np.array([[float(v) for v in row.split(",")] for row in args.static_input])
+        except ValueError:
+            raise UserError(f"--static-input {args.static_input!r}: each must be comma-separated numbers, e.g. 0,0,0") \
+                from None
+    inputs = None
+    if args.inputs:
+        try:
+            inputs = np.load(args.inputs, allow_pickle=False)
+        except (OSError, ValueError) as e:
+            raise UserError(f"--inputs {args.inputs!r} is not a readable .npy array ({e})") from None
+    no_task = args.task == NO_TASK
+    fp_config = None
+    if no_task and args.n_initial:
+        from .fixed_points import FixedPointConfig
+
+        fp_config = FixedPointConfig(n_initial=args.n_initial)
+    out = args.out or f"analysis-{Path(args.model[0]).stem}"
+    rep = analyse(args.model, task=args.task, out=out, reference=None if args.reference == "none" else args.reference,
+                  names=args.name or None, data_root=args.data, select=_selection(args.select),
+                  n_trials=args.n_trials, seed=args.seed, dynamics=not args.no_dsa,
+                  torch_nonlinearity=args.torch_nonlinearity,
+                  fixed_point_changes={"n_initial": args.n_initial} if args.n_initial and not no_task else None,
+                  static_inputs=static, inputs_btm=inputs, fixed_point_config=fp_config, progress=not args.quiet)
+    print(rep.text())
+    print(f"wrote {Path(out) / 'index.html'} and {len(rep.files) - 1} more files")
     return 0
 
 
@@ -226,6 +285,38 @@ def _main(argv=None):
     fx.add_argument("--save", default=None, help="also write the fixed points to this .npz")
     fx.add_argument("--quiet", action="store_true", help="no progress bars")
     fx.set_defaults(func=_fixed_points)
+
+    an = sub.add_parser("analyse", help="your own network: its fixed points, topology and place among the book's "
+                                         "networks, as CSV, PNG and an index.html")
+    an.add_argument("model", nargs="+", help="a saved Keras model (.keras, .h5) or a PyTorch state dict saved as .npz "
+                                             "(numpy arrays under the state dict's keys); several: also compared "
+                                             "with each other")
+    an.add_argument("--task", default="flipflop", choices=list(TASKS) + ["none"],
+                    help="the task it was trained on (default flipflop); none: a task of its own (fixed points "
+                         "under --static-input, eigenvalues, and several models compared with each other)")
+    an.add_argument("--out", default=None, help="folder for the report (default: analysis-<first model's name>)")
+    an.add_argument("--reference", default="book", choices=list(PROFILE_NAMES) + ["none"],
+                    help="the population it is placed among (default book; none: no placement)")
+    an.add_argument("--data", default=str(DEFAULT_ROOT), help="store root of the reference (default: data)")
+    an.add_argument("--select", nargs="*", default=[], metavar="LABEL=VALUES",
+                    help="only these reference networks, e.g. --select units=64 l2=1e-05,1e-04")
+    an.add_argument("--name", nargs="*", default=[], help="the models' names (default: their file names)")
+    an.add_argument("--torch-nonlinearity", default=None, choices=["tanh", "relu"],
+                    help="the nonlinearity of a torch nn.RNN state dict (a state dict does not record it)")
+    an.add_argument("--static-input", action="append", default=[], metavar="X1,X2,...",
+                    help="--task none: a static input of the fixed-point search (repeat for several; default 0)")
+    an.add_argument("--inputs", default=None, help="--task none: a .npy (trials, steps, inputs) the models run on "
+                                                   "(default: N(0, 1) inputs)")
+    an.add_argument("--n-trials", type=_positive_int, default=64, help="trials the representations are taken on "
+                                                                     "(the study's share of them; default 64)")
+    an.add_argument("--n-initial", type=_positive_int, default=None,
+                    help="initial states of the fixed-point search (default: the study's preset; a change searches "
+                         "the reference's points afresh once)")
+    an.add_argument("--seed", type=int, default=0, help="seed of the trials (default 0)")
+    an.add_argument("--no-dsa", action="store_true", help="skip DSA (the reference's all-pairs DSA is computed once "
+                                                           "when it is not stored)")
+    an.add_argument("--quiet", action="store_true", help="no progress bars")
+    an.set_defaults(func=_analyse)
 
     ar = sub.add_parser("artifacts", help="which shipped results (fixed points, distances, DSA, scorecard) are "
                                           "current; --ship computes and ships them")

@@ -77,9 +77,10 @@ import xarray as xr
 from tqdm import tqdm
 
 from .similarity.core import check_labels, labelled
+from .similarity.cross import labelled_cross
 
 __all__ = ["DSAConfig", "OPERATORS", "SCORES", "hankel", "fit_operator", "operators", "operator_distances",
-           "alignment", "spectral_lower_bound", "identity_distance"]
+           "cross_operator_distances", "alignment", "spectral_lower_bound", "identity_distance"]
 
 SCORES = ("angular", "euclidean")
 OPERATORS = ("reference", "centred")
@@ -415,3 +416,35 @@ def operator_distances(ops: dict | list, config: DSAConfig = DSAConfig(), labels
         d[i, j] = dist
         d[j, i] = dist
     return labelled(d, labels, {"metric": "dsa", **asdict(config)}, {})
+
+
+def cross_operator_distances(ops_a: dict | list, ops_b: dict | list, config: DSAConfig = DSAConfig(),
+                             labels_a: pd.DataFrame | None = None, labels_b: pd.DataFrame | None = None,
+                             batch_pairs: int = 2048, progress: bool = False) -> xr.DataArray:
+    """DSA distances from every operator of A to every operator of B, (A, B): the pairs
+    (a, b) aligned as :func:`operator_distances` aligns them (a pair's distance depends on
+    its two operators only), so a few new networks are placed among a population without
+    aligning the population's own pairs.  Labels and dims as
+    :func:`universality.similarity.cross`."""
+    if not isinstance(config, DSAConfig):
+        raise ValueError(f"config={config!r} is not a DSAConfig")
+    sets = []
+    for name, ops, labels in (("ops_a", ops_a, labels_a), ("ops_b", ops_b, labels_b)):
+        mats = list(ops.values()) if isinstance(ops, dict) else list(ops)
+        if not mats:
+            raise ValueError(f"{name} is empty; give at least one operator")
+        if labels is None and isinstance(ops, dict):
+            labels = pd.DataFrame({"network_id": list(ops)})
+        sets.append((mats, check_labels(labels, len(mats))))
+    if isinstance(batch_pairs, bool) or not isinstance(batch_pairs, (int, np.integer)) or batch_pairs < 1:
+        raise ValueError(f"batch_pairs={batch_pairs!r} must be a positive integer")
+    (mats_a, labels_a), (mats_b, labels_b) = sets
+    na, nb = len(mats_a), len(mats_b)
+    _, t, norms = _prepare(mats_a + mats_b)
+    ii, jj = np.indices((na, nb)).reshape(2, -1)
+    d = np.zeros((na, nb))
+    for start in tqdm(range(0, len(ii), batch_pairs), desc="DSA: pairs", disable=not progress):
+        i, j = ii[start: start + batch_pairs], jj[start: start + batch_pairs]
+        cos = _align(t[i], t[na + j], config)[0]
+        d[i, j] = _to_distance(cos, norms[i], norms[na + j], config.score)
+    return labelled_cross(d, labels_a, labels_b, {"metric": "dsa", **asdict(config)})

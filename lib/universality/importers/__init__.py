@@ -18,10 +18,14 @@ matmul (arch 'gru_ra', with the candidate's recurrent bias ``b_hc``).  Every oth
 recurrent bias adds into ``b``.  Supported: one SimpleRNN/nn.RNN (tanh or relu),
 GRU/nn.GRU or LSTM/nn.LSTM layer, single layer and forward in time, with a linear
 readout; anything else raises a ``ValueError`` that names what is supported.
+:func:`load_model` takes any of these forms, or a saved file (``.keras``, ``.h5``, a
+state dict as ``.npz``), and says in one line what is wrong with a model it cannot use.
 """
 
 from .common import ImportedNetwork
 from .keras_models import KERAS_SUPPORTED, from_keras
+from .load import MODEL_SUFFIXES, describe_model, load_model
 from .torch_models import TORCH_SUPPORTED, from_torch
 
-__all__ = ["ImportedNetwork", "from_keras", "from_torch", "KERAS_SUPPORTED", "TORCH_SUPPORTED"]
+__all__ = ["ImportedNetwork", "from_keras", "from_torch", "load_model", "describe_model", "MODEL_SUFFIXES",
+           "KERAS_SUPPORTED", "TORCH_SUPPORTED"]

@@ -30,12 +30,15 @@ network ONCE and batch the pair products: the cached bases are stacked block by 
 dimension, zero-padded to the largest in the block) so that one matrix product
 ``B_I^T B_J`` yields the ``Q_i^T Q_j`` of every pair of two blocks, and one batched
 singular-value call yields their correlations.  Memory is bounded by the block size.
-:func:`kept_dimensions` tabulates how many components each network keeps under a metric.
+:func:`kept_dimensions` tabulates how many components each network keeps under a metric;
+:func:`cross` gives the distances from a few networks to a population (the (A, B) block of
+the merged all-pairs matrix, without the population's own pairs).
 """
 
 from .blocks import COLUMN_BUDGET
 from .core import (DIMS, SUFFIX, Reduced, cka_distance, linear_cka, reduce, svcca_correlations, svcca_distance,
                    svcca_distance_reduced)
+from .cross import cross, labelled_cross
 from .dimensions import kept_dimensions, kept_summary
 from .metrics import (K_RULES, METRICS, LinearCKA, MatchedSVCCA, Metric, Procrustes, SVCCA, metric_from_name,
                       pairwise, pairwise_distances)
@@ -43,4 +46,5 @@ from .metrics import (K_RULES, METRICS, LinearCKA, MatchedSVCCA, Metric, Procrus
 __all__ = ["METRICS", "DIMS", "SUFFIX", "COLUMN_BUDGET", "Reduced", "reduce", "svcca_correlations", "svcca_distance",
            "svcca_distance_reduced", "linear_cka", "cka_distance", "Metric", "SVCCA", "MatchedSVCCA", "K_RULES",
            "LinearCKA", "Procrustes",
-           "metric_from_name", "pairwise", "pairwise_distances", "kept_dimensions", "kept_summary"]
+           "metric_from_name", "pairwise", "pairwise_distances", "cross", "labelled_cross", "kept_dimensions",
+           "kept_summary"]
