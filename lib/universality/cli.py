@@ -251,6 +251,8 @@ def main(argv=None):
 
 
 def _main(argv=None):
+    """Build the parser (one sub-command per verb of the module's docstring), parse
+    ``argv`` and run the chosen command; user errors print one line and exit with 2."""
     from .store import DEFAULT_ROOT
     from .tasks import TASKS
 
