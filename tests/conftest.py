@@ -24,6 +24,9 @@ def pytest_addoption(parser):
     parser.addoption("--perturb-notebooks", type=float, default=None, metavar="EPS",
                      help=f"the perturbation of the notebook replays' kernels (default {NOTEBOOK_PERTURBATION:g}, "
                           "or --perturb's value when given; 0: none)")
+    parser.addoption("--training", action="store_true",
+                     help="also run the training tier (tests marked 'training': sweeps, resumption, Dask, "
+                          "the written-out BPTT against autodiff; about 15 minutes on 2 cores)")
 
 
 def _check_eps(name, eps):
@@ -72,15 +75,20 @@ def _perturbed_kernels(eps: float) -> None:
 
 
 # Tests that take long (notebook replays, page reruns, the book build, training populations):
-# `pytest -m "not slow"` is the contributors' fast tier; the default run has them all.
+# `pytest -m "not slow"` is the contributors' fast tier; the default run has every test but
+# the training tier (marked 'training': populations trained in tests), which `--training` adds.
 SLOW_FILES = {"test_rerun_matrix.py", "test_notebooks.py"}
 
 
 def pytest_collection_modifyitems(config, items):
+    training = config.getoption("--training")
+    skip = pytest.mark.skip(reason="training tier: run with --training")
     for item in items:
         path = str(getattr(item, "path", getattr(item, "fspath", "")))
         if path.endswith(".ipynb") or os.path.basename(path) in SLOW_FILES:
             item.add_marker(pytest.mark.slow)
+        if "training" in item.keywords and not training:
+            item.add_marker(skip)
 
 
 # ------------------------------------------------------------- nbval at the printed precision

@@ -62,6 +62,7 @@ def smoke_store(tmp_path_factory):
     return root, table, time.perf_counter() - t0
 
 
+@pytest.mark.training
 @pytest.mark.slow
 def test_smoke_sweep_trains_everything(smoke_store):
     root, table, seconds = smoke_store
@@ -78,6 +79,7 @@ def test_smoke_sweep_trains_everything(smoke_store):
     print(f"smoke sweep: {seconds:.1f} s")
 
 
+@pytest.mark.training
 @pytest.mark.slow
 def test_rerun_keeps_stored_networks(smoke_store):
     root, _, _ = smoke_store
@@ -133,6 +135,7 @@ def test_a_profile_sharing_a_store_reuses_its_networks():
     assert set(grid(get_profile("book-wide"), "flipflop").network_id) - todo <= stored
 
 
+@pytest.mark.training
 @pytest.mark.slow
 def test_changed_profile_retrains(tmp_path):
     prof = SMOKE.with_(archs=("vanilla",), activations=("tanh",))
@@ -147,6 +150,7 @@ def test_missing_population_names_the_command(tmp_path):
         load_population("smoke", "sine", root=tmp_path)
 
 
+@pytest.mark.training
 @pytest.mark.slow
 def test_interrupted_sweep_resumes_to_the_same_store(tmp_path, smoke_store):
     """A sweep killed with SIGKILL (no clean-up) after its third group, rerun, ends with the
@@ -166,6 +170,7 @@ def test_interrupted_sweep_resumes_to_the_same_store(tmp_path, smoke_store):
     _assert_same_store(_all_arrays(root, "smoke", "flipflop"), _all_arrays(ref_root, "smoke", "flipflop"))
 
 
+@pytest.mark.training
 @pytest.mark.slow
 def test_dask_local_cluster_matches_in_process(tmp_path, smoke_store):
     """scheduler='local:2': two single-threaded worker processes train the groups to the same
@@ -223,6 +228,7 @@ def test_per_architecture_training_settings():
         Profile(name="x", train={"flip": a})
 
 
+@pytest.mark.training
 @pytest.mark.slow
 def test_per_architecture_hyperparameters_train_and_fingerprint(tmp_path):
     """An arch-specific entry reaches that arch's networks only, and changing it retrains
@@ -251,6 +257,7 @@ def test_stored_book_populations_are_current():
         assert _missing_groups(get_profile("book"), task, root) == {}, task
 
 
+@pytest.mark.training
 @pytest.mark.slow
 def test_per_group_search_competes_with_the_profile_setting(tmp_path):
     """A group named in ``n_search`` searches (the profile's own setting is candidate 0, then
@@ -273,7 +280,7 @@ def test_per_group_search_competes_with_the_profile_setting(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("gradients", ["autodiff", "analytic"])
+@pytest.mark.parametrize("gradients", [pytest.param("autodiff", marks=pytest.mark.training), "analytic"])
 def test_committed_smoke_networks_are_trained_again(gradients, tmp_path):
     """The same seeds give the same networks: the smoke flip-flop networks committed in
     data/ (trained with GradientTape, before the written-out BPTT) come out again with

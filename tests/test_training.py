@@ -23,6 +23,7 @@ def test_loss_decreases(optimizer):
     assert np.all(np.isfinite(res.valid_loss)) and not res.diverged.any()
 
 
+@pytest.mark.training
 @pytest.mark.slow
 def test_batched_training_equals_one_at_a_time():
     spec = spec_for(TASK, "gru")
@@ -53,6 +54,7 @@ class _Interrupt(Exception):
     pass
 
 
+@pytest.mark.training
 @pytest.mark.slow
 def test_resume_from_checkpoint_gives_identical_result(tmp_path, monkeypatch):
     spec = spec_for(TASK, "lstm")
@@ -80,6 +82,7 @@ def test_resume_from_checkpoint_gives_identical_result(tmp_path, monkeypatch):
     np.testing.assert_array_equal(resumed.loss_curve, ref.loss_curve)
 
 
+@pytest.mark.training
 @pytest.mark.slow
 def test_checkpoint_of_other_run_is_ignored(tmp_path):
     spec = spec_for(TASK)
@@ -156,6 +159,7 @@ def test_curriculum_schedule():
         training.TrainConfig(curriculum=1.5)
 
 
+@pytest.mark.training
 @pytest.mark.slow
 def test_curriculum_trains_on_prefixes(monkeypatch):
     seen = []
@@ -226,6 +230,7 @@ def test_curriculum_compiles_one_program_per_bucket():
     np.testing.assert_allclose(a.loss_curve, b.loss_curve, rtol=1e-4)
 
 
+@pytest.mark.training
 @pytest.mark.slow
 @pytest.mark.parametrize("arch", cells.ARCHS)
 def test_analytic_and_autodiff_training_agree(arch):

@@ -80,20 +80,21 @@ class Evidence:
     def hubs(self, which: str = "verdicts") -> dict:
         """``name -> universality.hubs.Hubs`` of every distance matrix verdicts use
         (``which='all'``: every matrix, the 95% SVCCA too), on all analysed networks and on
-        the paper's panel subsets."""
-        from .hubs import find_hubs
+        the paper's panel subsets; a matrix or subset of fewer than ``hubs.MIN_NETWORKS``
+        networks has no diagnostic (a page rerun with few networks)."""
+        from .hubs import MIN_NETWORKS, find_hubs
 
         mats = self.verdict_distances if which == "verdicts" else self.distances
         out = {}
         for name, d in mats.items():
-            if d.sizes["network"] >= 3:
+            if d.sizes["network"] >= MIN_NETWORKS:
                 out[name] = find_hubs(d, name)
             for label, sub in statistics.PANEL_SUBSETS.items():
                 try:
                     dd = statistics.subset(d, **sub)
                 except ValueError:
                     continue
-                if dd.sizes["network"] >= 3:
+                if dd.sizes["network"] >= MIN_NETWORKS:
                     tag = ", ".join(f"{k}={v}" for k, v in sub.items())
                     out[f"{name} ({tag})"] = find_hubs(dd, f"{name} ({tag})")
         return out

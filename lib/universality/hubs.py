@@ -59,8 +59,9 @@ import xarray as xr
 
 from .statistics import check_distances, nearest_neighbour_weights
 
-__all__ = ["REACH_QUANTILE", "REACH_RATIO", "NN_SHARE", "NN_MIN_COUNT", "Hubs", "hub_table", "find_hubs"]
+__all__ = ["MIN_NETWORKS", "REACH_QUANTILE", "REACH_RATIO", "NN_SHARE", "NN_MIN_COUNT", "Hubs", "hub_table", "find_hubs"]
 
+MIN_NETWORKS = 4  # fewer networks: no 90th percentile of the others to speak of, no diagnostic
 REACH_QUANTILE = 0.9  # reach = this quantile of a network's distances to the others
 REACH_RATIO = 0.5  # hub: reach below this fraction of the population's median reach
 NN_SHARE = 1.0 / 3.0  # hub: nearest neighbour of more than this share of the others ...
@@ -84,10 +85,10 @@ def hub_table(distances) -> pd.DataFrame:
 
     Parameters
     ----------
-    distances : (P, P) array or labelled xarray.DataArray (P >= 4), any distance; a
+    distances : (P, P) array or labelled xarray.DataArray (P >= MIN_NETWORKS), any distance; a
         labelled matrix contributes its network ids and label coordinates
     """
-    d = check_distances(distances, min_size=4)
+    d = check_distances(distances, min_size=MIN_NETWORKS)
     n = d.shape[0]
     off = d[~np.eye(n, dtype=bool)].reshape(n, n - 1)
     median = np.median(off, axis=1)
