@@ -116,6 +116,7 @@ def analysed(tmp_path_factory, reference):
     return rep, tmp
 
 
+@pytest.mark.slow
 def test_the_report_writes_its_files(analysed):
     rep, tmp = analysed
     out = tmp / "out"
@@ -135,6 +136,7 @@ def test_the_report_writes_its_files(analysed):
     assert {"svcca_matched", "svcca", "cka", "procrustes", "dsa", "topology"} <= set(table.columns)
 
 
+@pytest.mark.slow
 def test_the_rows_are_the_merged_populations_all_pairs(analysed, reference):
     """Each measure's rows (models x reference) and the models' own block equal the
     all-pairs computation on the merged population: geometry to 1e-10 (the same float64
@@ -173,6 +175,7 @@ def test_the_rows_are_the_merged_populations_all_pairs(analysed, reference):
                                atol=1e-12)
 
 
+@pytest.mark.slow
 def test_a_reference_network_imported_back_sits_on_itself(analysed, reference):
     """Known answer: the reference network exported as a torch state dict and imported
     again is at distance ~0 from itself under every measure (1e-6: representations,
@@ -249,6 +252,7 @@ def test_analyse_bad_options_name_what_is_allowed(capsys, models):
     assert code == 2 and "--select 'units' is not LABEL=VALUE" in err, err
 
 
+@pytest.mark.slow
 def test_analyse_a_task_of_their_own_with_two_models(capsys, models):
     """--task none: fixed points under the static input given, their eigenvalues, and the
     two models compared with each other; no reference, no placement."""

@@ -121,15 +121,14 @@ def _lines_table(pop, n_initial=1024):
 
 
 def _perturbed(monkeypatch, load):
-    monkeypatch.setenv(roundoff.ENV, "1e-6")
-    try:
+    with monkeypatch.context() as m:  # restores the session's own setting (pytest --perturb) after
+        m.setenv(roundoff.ENV, "1e-6")
         return load()
-    finally:
-        monkeypatch.delenv(roundoff.ENV)
 
 
 def _assert_roundoff_invariant(load, monkeypatch):
-    pop = load()
+    with roundoff.unperturbed():  # the committed weights, also under pytest --perturb
+        pop = load()
     moved = _perturbed(monkeypatch, load)
     nid = pop.table.index[0]
     assert not np.array_equal(pop.params[nid]["W_h"], moved.params[nid]["W_h"])  # the perturbation is real

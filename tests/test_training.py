@@ -253,6 +253,7 @@ def test_unknown_gradient_method_is_named():
         training.train_population(TASK, spec_for(TASK), [0], 0.0, HP, CFG, progress=False, gradients="tape")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arch", [a for a in cells.ALL_ARCHS if a not in cells.ARCHS])
 def test_imported_cells_train(arch):
     """The reset-after GRU (for imported networks) trains like the paper's cells: the
