@@ -81,9 +81,12 @@ def plot_clustering_bars(table: pd.DataFrame, networks: str = "all", labels: Seq
             h = np.array([v.nn_effect if v is not None else np.nan for v in vals], float)
             lo = np.array([v.nn_low if v is not None else np.nan for v in vals], float)
             hi = np.array([v.nn_high if v is not None else np.nan for v in vals], float)
-            err = np.nan_to_num(np.stack([h - lo, hi - h]))
-            ax.bar(x + (j - (len(dists) - 1) / 2) * width, h, width=width * 0.95, color=cmap(j % 10), label=dname,
-                   yerr=err, error_kw={"elinewidth": 0.8, "capsize": 1.5})
+            xs = x + (j - (len(dists) - 1) / 2) * width
+            ax.bar(xs, h, width=width * 0.95, color=cmap(j % 10), label=dname)
+            # the interval as it is, [low, high]: a bootstrap interval need not contain the
+            # estimate (a tie-averaged accuracy at the edge of its range)
+            ax.errorbar(xs, (lo + hi) / 2, yerr=np.nan_to_num((hi - lo) / 2), fmt="none", ecolor="k",
+                        elinewidth=0.8, capsize=1.5)
         ax.axhline(0, color="k", lw=0.6)
         ax.axhline(MARGINS["nn"], color="k", lw=0.6, ls=":")
         ax.set_xticks(x, tasks)
