@@ -34,6 +34,21 @@ def test_a_source_change_invalidates_exactly_its_dependents(monkeypatch):
     assert again == {"fixed_points", "transitions", "scorecard"}
 
 
+def test_the_scorecard_is_keyed_by_what_it_imports_and_not_by_the_pages(monkeypatch):
+    """The scorecard's code is evidence.scorecard and its import closure (lazy imports
+    too): an edit of the claims or the effects changes its key, an edit of the pages, the
+    command line or the plotting does not."""
+    closure = artifacts.imported_closure(["evidence"])
+    assert {"claims", "effects", "stability", "studies.flipflop", "statistics"} <= set(closure)
+    assert not {"pages", "cli", "plotting", "report", "notebooks"} & set(closure)
+    before = artifacts.code_key("scorecard")
+    original = artifacts.source_of
+    for module, moves in (("plotting", False), ("pages", False), ("cli", False), ("claims", True), ("effects", True)):
+        monkeypatch.setattr(artifacts, "source_of", lambda m, e=module: original(m) + (b"#" if m == e else b""))
+        assert (artifacts.code_key("scorecard") != before) == moves, module
+        monkeypatch.setattr(artifacts, "source_of", original)
+
+
 def test_every_kind_names_modules_that_exist():
     for kind in artifacts.KINDS:
         for module in artifacts.KINDS[kind].modules:

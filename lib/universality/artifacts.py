@@ -80,11 +80,14 @@ class Workspace:
 @dataclass(frozen=True)
 class Kind:
     """A kind of stored result: the modules whose source produces it (dotted names below
-    ``universality``; a package means all its files) and the kinds it is computed from."""
+    ``universality``; a package means all its files) and the kinds it is computed from.
+    With ``closure``, every library module these import, directly or not (lazy imports
+    inside functions too), counts as well (:func:`imported_closure`)."""
 
     modules: tuple[str, ...]
     upstream: tuple[str, ...] = ()
     suffix: str = ".npz"
+    closure: bool = False
 
 
 #: Every kind of stored result, the code that produces it, and what it is computed from.
@@ -93,7 +96,9 @@ KINDS: dict[str, Kind] = {
     "transitions": Kind(("topology.transitions", "cells"), ("fixed_points",)),
     "geometry": Kind(("similarity", "representations", "cells", "tasks")),
     "dynamics": Kind(("dynamics_similarity", "representations", "cells", "tasks")),
-    "scorecard": Kind(("",), ("fixed_points", "transitions", "geometry", "dynamics"), ".json"),
+    # the scorecard: evidence.scorecard and everything it imports (claims, effects, studies,
+    # statistics, stability, ...), not the pages, the command line or the plotting
+    "scorecard": Kind(("evidence",), ("fixed_points", "transitions", "geometry", "dynamics"), ".json", closure=True),
 }
 
 
@@ -106,6 +111,50 @@ def _files(module: str) -> list[Path]:
     if not path.exists():
         raise ValueError(f"module {module!r} has no source under {PACKAGE}")
     return [path]
+
+
+def _is_module(dotted: str) -> bool:
+    p = PACKAGE.joinpath(*dotted.split(".")) if dotted else PACKAGE
+    return p.with_suffix(".py").exists() or (p / "__init__.py").exists()
+
+
+def imports_of(module: str) -> set[str]:
+    """The library modules that ``module``'s files import anywhere (lazy imports inside
+    functions too), as dotted names below ``universality``; ``from PKG import NAME`` counts
+    NAME when it is a module, else PKG."""
+    import ast
+
+    out = set()
+    for path in _files(module):
+        parts = list(path.relative_to(PACKAGE).with_suffix("").parts)
+        package = parts[:-1]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package[: len(package) - (node.level - 1)] if node.level > 1 else package
+                    mod = ".".join(base + ([node.module] if node.module else []))
+                elif (node.module or "").split(".")[0] == "universality":
+                    mod = node.module[len("universality"):].lstrip(".")
+                else:
+                    continue
+                for a in node.names:
+                    sub = f"{mod}.{a.name}" if mod else a.name
+                    out.add(sub if _is_module(sub) else mod)
+            elif isinstance(node, ast.Import):
+                out.update(a.name[len("universality."):] for a in node.names if a.name.startswith("universality."))
+    return {m for m in out if m}
+
+
+def imported_closure(modules: Iterable[str]) -> tuple[str, ...]:
+    """``modules`` and every library module they import, directly or not, sorted."""
+    seen, todo = set(), list(modules)
+    while todo:
+        m = todo.pop()
+        if m in seen:
+            continue
+        seen.add(m)
+        todo.extend(imports_of(m) - seen)
+    return tuple(sorted(seen))
 
 
 def source_of(module: str) -> bytes:
@@ -122,7 +171,7 @@ def code_key(kind: str) -> str:
         raise ValueError(f"kind={kind!r} is not one of {tuple(KINDS)!r}")
     k = KINDS[kind]
     h = hashlib.sha256(kind.encode())
-    for module in k.modules:
+    for module in (imported_closure(k.modules) if k.closure else k.modules):
         h.update(source_of(module))
     for up in k.upstream:
         h.update(code_key(up).encode())

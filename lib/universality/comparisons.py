@@ -108,7 +108,13 @@ def rank_agreement(distances: Mapping[str, xr.DataArray], names: Sequence[str] |
                if all(i in set(distances[n].coords["network"].values) for n in names)]
     iu = np.triu_indices(len(ids), 1)
     vals = {n: distances[n].sel(network=ids, network_2=ids).values[iu] for n in names}
-    rho = [[spearmanr(vals[a], vals[b]).statistic if len(iu[0]) > 1 else np.nan for b in names] for a in names]
+
+    def rho_of(x, y):  # undefined (NaN) for fewer than 2 pairs or a constant matrix
+        if len(x) < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
+            return np.nan
+        return spearmanr(x, y).statistic
+
+    rho = [[rho_of(vals[a], vals[b]) for b in names] for a in names]
     return pd.DataFrame(rho, index=names, columns=names)
 
 
