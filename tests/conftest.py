@@ -10,20 +10,19 @@ from universality import cells
 # ------------------------------------------------------------------ another CPU's round-off
 
 
-#: The notebook replays run with every loaded network's weights perturbed by this relative
-#: size (their references were executed without): a reference that does not survive it
-#: would not survive another CPU.  ``--perturb-notebooks 0`` replays them as recorded.
-NOTEBOOK_PERTURBATION = 1e-6
+#: Every test and notebook replay runs with every loaded network's weights perturbed by this
+#: relative size (the references were recorded without): a result that does not survive it
+#: would not survive another CPU's round-off.  ``--perturb 0`` runs on the weights as stored.
+PERTURBATION = 1e-6
 
 
 def pytest_addoption(parser):
-    parser.addoption("--perturb", type=float, default=None, metavar="EPS",
-                     help="perturb every network the store loads by a relative EPS (e.g. 1e-6; sets "
-                          "UNIVERSALITY_PERTURB for this process and the notebook kernels): what fails "
-                          "under it would fail on another CPU")
+    parser.addoption("--perturb", type=float, default=PERTURBATION, metavar="EPS",
+                     help=f"perturb every network the store loads by a relative EPS (default {PERTURBATION:g}; "
+                          "0: none; sets UNIVERSALITY_PERTURB for this process and the notebook kernels): "
+                          "what fails under it would fail on another CPU")
     parser.addoption("--perturb-notebooks", type=float, default=None, metavar="EPS",
-                     help=f"the perturbation of the notebook replays' kernels (default {NOTEBOOK_PERTURBATION:g}, "
-                          "or --perturb's value when given; 0: none)")
+                     help="the perturbation of the notebook replays' kernels (default: --perturb's; 0: none)")
     parser.addoption("--training", action="store_true",
                      help="also run the training tier (tests marked 'training': sweeps, resumption, Dask, "
                           "the written-out BPTT against autodiff; about 15 minutes on 2 cores)")
@@ -36,11 +35,13 @@ def _check_eps(name, eps):
 
 def pytest_configure(config):
     eps = config.getoption("--perturb")
-    if eps is not None:
-        _check_eps("--perturb", eps)
+    _check_eps("--perturb", eps)
+    if eps > 0:
         os.environ["UNIVERSALITY_PERTURB"] = repr(float(eps))
+    else:
+        os.environ.pop("UNIVERSALITY_PERTURB", None)
     nb = config.getoption("--perturb-notebooks")
-    nb = (eps if eps is not None else NOTEBOOK_PERTURBATION) if nb is None else nb
+    nb = eps if nb is None else nb
     _check_eps("--perturb-notebooks", nb)
     config._universality_notebook_eps = float(nb)
     _tolerant_nbval()
