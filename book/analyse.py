@@ -42,7 +42,9 @@
 # state dict in an `.npz` (`numpy.savez("mine.npz", **{k: v.numpy() for k, v in
 # net.state_dict().items()})`: `nn.RNN`, `nn.GRU` or `nn.LSTM`, then `nn.Linear`), and run
 #
-#     universality page analyse -p model_path mine.keras
+# ```
+# universality page analyse -p model_path mine.keras
+# ```
 #
 # (or `universality analyse mine.keras` for the same report without the page). With no
 # `model_path`, the page trains a small Keras GRU (`reset_after=True`, the Keras default,
@@ -62,7 +64,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from universality import analysis, importers, pages, plotting, report
-from universality.errors import ParameterError
+from universality.errors import DataError, ParameterError
 
 plotting.setup()
 tf.get_logger().setLevel("ERROR")
@@ -86,7 +88,10 @@ pages.check(profile=profile, data_root=data_root, model_path=model_path, torch_n
 prof = pages.page_profile(profile, "flipflop")
 task = prof.task("flipflop")
 if model_path:  # a missing file or a model the importers do not support stops here, named
-    mine = importers.load_model(model_path, torch_nonlinearity or None)
+    try:
+        mine = importers.load_model(model_path, torch_nonlinearity or None)
+    except (DataError, ParameterError) as e:
+        raise type(e)(f"model_path={model_path!r}: {e}") from None
     if (mine.spec.n_inputs, mine.spec.n_outputs) != (task.n_inputs, task.n_outputs):
         raise ParameterError(f"model_path={model_path!r}: the model has {mine.spec.n_inputs} inputs and "
                              f"{mine.spec.n_outputs} outputs; the {task.n_bits}-bit flip-flop has {task.n_inputs} "
