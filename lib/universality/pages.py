@@ -106,6 +106,9 @@ def _rules() -> dict:
         "n_perturbations": _integer(1), "principle": _one_of(PRINCIPLES), "example_arch": _one_of(cells.ARCHS),
         "n_untrained": _integer(1), "untrained_seed": _integer(0), "alpha": _number(0, 1, low_inclusive=True),
         "operator": _one_of(("reference", "centred")),
+        # a user's network (the page analyse)
+        "model_path": _text, "torch_nonlinearity": _one_of(("", "tanh", "relu")), "n_units": _integer(1),
+        "iterations": _integer(0), "dsa": _flag,
         # task constants (the task checks how they combine, e.g. omega_offset + omega_slope)
         "n_bits": _integer(1), "p_flip": _number(0, 1), "n_contexts": _integer(1), "n_steps": _integer(2),
         "noise_std": _number(0, None, low_inclusive=True), "omega_offset": _number(0, 0.5),
