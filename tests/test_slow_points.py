@@ -168,10 +168,17 @@ def test_book_cdi_slow_points_survive_a_roundoff_perturbation(monkeypatch):
 
 @pytest.mark.slow
 def test_slow_points_cover_the_line_every_book_network_holds():
+    """On the book's points as the pages read them: the committed weights and the study's
+    preset, through the artifact store (the shipped file when it is current, which
+    test_artifacts checks; otherwise a search afresh).  Round-off robustness of the search
+    itself: test_book_cdi_slow_points_survive_a_roundoff_perturbation."""
+    from universality import analysis
+
     if not (DEFAULT_ROOT / "book" / "cdi").exists():
         pytest.skip("no book-profile CDI networks in data/")
-    pop = load_population("book", "cdi", require_complete=False).trained().select(units=64)
-    fps = fp.find_population_fixed_points(pop, pop.task, progress=False)
+    with roundoff.unperturbed():
+        pop = load_population("book", "cdi", require_complete=False).trained()
+        fps = analysis.fixed_points(pop, studies.study_for("cdi").fixed_point_config())
     shapes = linear.line_shapes(fps, pop.task.n_contexts, pop.table,
                                 target_range=float(np.ptp(pop.task.probe().targets_bto)))
     held = shapes[shapes.holds.astype(bool)]
