@@ -286,7 +286,7 @@ def get(kind: str, name: str, populations: Sequence, settings, compute: Callable
                 except (ValueError, KeyError, OSError):  # a damaged or older file: compute again
                     pass
         others = sorted(p.name for p in (ws.shipped_dir / kind).glob(f"{name}-*") if p.name != req.filename)
-        if others:
+        if others and ws.progress:  # a quiet run (a page's replay) does not say it on stderr
             print(f"artifacts: the shipped {kind} of {name} ({others[0]}) are of other networks, settings or "
                   f"code; computing them afresh", file=sys.stderr)
     result = compute()
