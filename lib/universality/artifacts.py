@@ -254,6 +254,23 @@ def _describe(population) -> tuple:
             [str(i) for i in population.table.index])
 
 
+def _shipped_of_the_same_networks(ws: Workspace, req: Request) -> list[str]:
+    """The shipped files of ``req``'s kind and name computed from the same networks under
+    another key (a result of other networks with the same name, such as the smoke
+    population's beside the book's, is not one)."""
+    path = ws.shipped_dir / "manifest.json"
+    if not path.exists():
+        return []
+    try:
+        entries = json.loads(path.read_text()).get("artifacts", [])
+    except (ValueError, OSError):
+        return []
+    mine = json.loads(json.dumps([list(p) for p in req.populations], default=str))
+    return sorted(Path(e["file"]).name for e in entries
+                  if e.get("kind") == req.kind and e.get("name") == req.name and e.get("key") != req.key
+                  and json.loads(json.dumps(e.get("populations"), default=str)) == mine)
+
+
 def get(kind: str, name: str, populations: Sequence, settings, compute: Callable, read: Callable,
         write: Callable, workspace: Workspace | None = None, upstream: Sequence[str] = ()):
     """A stored result, or computed (and stored).
@@ -285,8 +302,8 @@ def get(kind: str, name: str, populations: Sequence, settings, compute: Callable
                     return read(path), req.key
                 except (ValueError, KeyError, OSError):  # a damaged or older file: compute again
                     pass
-        others = sorted(p.name for p in (ws.shipped_dir / kind).glob(f"{name}-*") if p.name != req.filename)
-        if others and ws.progress:  # a quiet run (a page's replay) does not say it on stderr
+        others = _shipped_of_the_same_networks(ws, req)
+        if others:  # a shipped result of these networks, for other settings or code
             print(f"artifacts: the shipped {kind} of {name} ({others[0]}) are of other networks, settings or "
                   f"code; computing them afresh", file=sys.stderr)
     result = compute()
