@@ -23,10 +23,10 @@ the project did not train -- one trained here by Keras (its own initialisation a
 imported with ``importers.from_keras``) and one with random PyTorch-style weights given as
 a state dict of numpy arrays (``importers.from_torch``) -- searched with
 ``find_cell_fixed_points``' default settings, cold (the first call after the compiled
-programs are forgotten) and warm (best of 3), today's working-set floor
-(``optimise.COMPACT_FLOOR = 4``) against the previous unbounded compaction
-(``COMPACT_FLOOR = None``) measured in the same run, with the number of XLA compilations and
-of TensorFlow retracing warnings.
+programs are forgotten) and warm (best of 3): today's search of the initial states in two
+fixed parts on two threads (``optimise.PARTS = 2``) against the previous single part
+(``PARTS = 1``), measured in the same run, with the number of XLA compilations and of
+TensorFlow retracing warnings.
 
     python benchmarks/fixed_points.py [--arch vanilla --activation tanh] [--sizes 1 8 32]
                                       [--data data] [--train] [--user-only] [--user-steps 600]
@@ -178,8 +178,8 @@ def torch_style_random(units: int = 64, seed: int = 0, gain: float = 1.0):
 
 
 def user_networks(keras_steps: int, data_root="data", passes: int = 3):
-    """Users' networks through the importers, cold and warm, today's working-set floor
-    against the previous unbounded compaction (both measured here), and a book network of
+    """Users' networks through the importers, cold and warm, today's two parts on two
+    threads against the previous single part (both measured here), and a book network of
     the same spec measured the same way as the baseline (when ``data_root`` has one)."""
     import logging
 
@@ -222,14 +222,14 @@ def user_networks(keras_steps: int, data_root="data", passes: int = 3):
     small_params = cells.init_params(small, [0])
     fp.find_cell_fixed_points(small, small_params, xc, cells.run(small, small_params, trials[None, :8]).numpy()
                               .reshape(1, -1, 8), fp.FixedPointConfig(n_initial=64, max_iters=200))
-    saved = optimise.COMPACT_FLOOR
+    saved = optimise.PARTS
     today = {}
     try:
         for name, net in nets.items():
             states = cells.run(net.spec, net.params, trials[None]).numpy().reshape(1, -1, net.spec.state_size)
             res = {}
-            for floor in (None, saved):  # the previous behaviour first, then today's
-                optimise.COMPACT_FLOOR = floor
+            for parts in (1, saved):  # the previous behaviour first, then today's
+                optimise.PARTS = parts
                 optimise.clear_compiled()
                 n_warn, traced = len(warnings), optimise.compilations()
                 t0, c0 = time.perf_counter(), time.process_time()
@@ -241,13 +241,13 @@ def user_networks(keras_steps: int, data_root="data", passes: int = 3):
                     t0, c0 = time.perf_counter(), time.process_time()
                     fp.find_cell_fixed_points(net.spec, net.params, xc, states)
                     warm.append((time.perf_counter() - t0, time.process_time() - c0))
-                res[floor] = (cold, min(warm), compiled, len(warnings) - n_warn, found,
+                res[parts] = (cold, min(warm), compiled, len(warnings) - n_warn, found,
                               optimise.compilations() - traced - compiled)
-            (c0, w0, k0, n0, f0, r0), (c1, w1, k1, n1, f1, r1) = res[None], res[saved]
+            (c0, w0, k0, n0, f0, r0), (c1, w1, k1, n1, f1, r1) = res[1], res[saved]
             same = len(f0) == len(f1) and bool(np.all(f0.contains(f1.h, tol=1e-3)))
             print(f"#   {name}: {f1.summary()}; same points with both: {same}")
-            for label, (c, w, k, n, r) in ((f"previous (no floor)", (c0, w0, k0, n0, r0)),
-                                            (f"today (floor K/{saved})", (c1, w1, k1, n1, r1))):
+            for label, (c, w, k, n, r) in (("previous (one part)", (c0, w0, k0, n0, r0)),
+                                            (f"today ({saved} parts)", (c1, w1, k1, n1, r1))):
                 print(f"#     {label:<22} cold {c[0]:5.2f} s wall ({c[1]:5.2f} s cpu; {k} compilations, {n} retracing "
                       f"warnings), warm {w[0]:5.2f} s wall ({w[1]:5.2f} s cpu; {r} on repeated calls)")
             print(f"#     ratio previous / today: cold {c0[0] / c1[0]:.2f}x wall ({c0[1] / c1[1]:.2f}x cpu), "
@@ -260,7 +260,7 @@ def user_networks(keras_steps: int, data_root="data", passes: int = 3):
                       f"({c[1] / base[0][0][1]:.2f}x cpu), warm {w[0] / base[0][1][0]:.2f}x wall "
                       f"({w[1] / base[0][1][1]:.2f}x cpu)")
     finally:
-        optimise.COMPACT_FLOOR = saved
+        optimise.PARTS = saved
     print()
 
 

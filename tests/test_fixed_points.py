@@ -118,6 +118,49 @@ def test_per_point_stopping_and_iteration_counts(rng, tanh2d):
     assert res.h.shape == (1, 8, 2) and res.q.shape == (1, 8)
 
 
+def test_parts_are_fixed_and_threads_change_only_the_wall_time(rng, monkeypatch):
+    """The K points are searched in PARTS fixed parts: the result is the same bits with one
+    thread or two (same process, same kernels), equal to one part's within round-off, and
+    each part is a contiguous share of the points (PARTS=1: the earlier single search)."""
+    from universality.fixed_points import optimise
+
+    a, b, c = _linear_population(rng, 2, 6, 1, 0.95)
+    h0 = rng.standard_normal((2, 2 * optimise.MIN_PART + 3, 6))
+    x = np.zeros(h0.shape[:2] + (1,))
+    cfg = fp.FixedPointConfig(max_iters=300, check_every=50)
+    runs = {}
+    for parts, threads in ((2, 2), (2, 1), (1, 1)):
+        monkeypatch.setattr(optimise, "PARTS", parts)
+        monkeypatch.setattr(optimise, "THREADS", threads)
+        runs[parts, threads] = fp.minimize_q(_linear_step, h0, x, cfg, args=(a, b, c))
+    for f in ("h", "q", "n_iters", "stopped"):
+        np.testing.assert_array_equal(getattr(runs[2, 2], f), getattr(runs[2, 1], f))
+    np.testing.assert_allclose(runs[2, 2].h, runs[1, 1].h, atol=1e-4)
+    assert runs[2, 2].h.shape == h0.shape
+
+
+def test_no_retracing_warning_over_specs_and_parts(caplog):
+    """Searches of several specs, each cold, with two parts compacting on their own: the
+    compiled shapes are bounded (at most 3 per spec), and TF's retracing warning stays off."""
+    import logging
+
+    from universality.fixed_points import optimise
+
+    task = FlipFlop(n_bits=2, n_steps=40)
+    optimise.clear_compiled()
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        for arch in ("vanilla", "gru", "lstm", "ugrnn"):
+            spec = cells.CellSpec(arch, "tanh", 12, 2, 2)
+            params = cells.init_params(spec, [1, 2])
+            states = cells.run(spec, params, task.sample(np.random.default_rng(0), 8).inputs_btm[None].repeat(2, 0))
+            fp.find_cell_fixed_points(spec, params, task.conditions().inputs_cm,
+                                      states.numpy().reshape(2, -1, spec.state_size),
+                                      fp.FixedPointConfig(n_initial=2 * optimise.MIN_PART, max_iters=600,
+                                                          check_every=20))
+    assert not [r for r in caplog.records if "retracing" in r.getMessage()]
+    assert optimise.compilations() <= 3 * 4
+
+
 def test_adaptive_step_size_makes_large_rates_safe(rng):
     """With a far too large initial rate, growing/cutting per point still converges."""
     a, b, c = _linear_population(rng, 1, 4, 1, 0.5)

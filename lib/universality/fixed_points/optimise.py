@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
 
@@ -14,7 +16,7 @@ from .. import cells
 from .config import FixedPointConfig
 
 __all__ = ["OptimiseResult", "minimize_q", "polish", "residual_and_jacobian", "compilations", "clear_compiled",
-           "COMPACT_FLOOR"]
+           "COMPACT_FLOOR", "PARTS", "MIN_PART", "THREADS"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,16 @@ COMPACT_FLOOR: int | None = 4
 #: ``benchmarks/fixed_points.py`` against ``JIT = False``, the graph-mode chunk).  XLA
 #: compiles once per shape, so the working set is then compacted to power-of-two sizes.
 JIT = True
+
+#: The initial states are searched in this many fixed parts (the same on every machine, so
+#: the result does not depend on the cores), each at least :data:`MIN_PART` points ...
+PARTS = 2
+MIN_PART = 128
+#: ... on up to this many threads (only the wall time depends on it).
+THREADS = 2
+_LOCK = threading.Lock()
+#: (chunk, working-set shape) -> set once its first call (tracing, compiling) returned
+_TRACED: dict = {}
 
 
 def _hyper(config: FixedPointConfig) -> tuple:
@@ -85,6 +97,14 @@ def _compiled(step_fn: Callable, config: FixedPointConfig):
             active = go
         return h, m, v, lr, q_prev, active, n_iter, t
 
+    # TF's retracing detector keys on the Python code object, so the chunks of every spec
+    # and setting count as one function, and a search of several specs (or two parts
+    # compacting at different times) can look like "frequent retracing".  The traces here
+    # are bounded by design -- at most 3 working-set shapes per chunk, counted by
+    # compilations() -- so that warning would be noise; a future TF without the attribute
+    # just warns again.
+    if hasattr(chunk, "_omit_frequent_tracing_warning"):
+        chunk._omit_frequent_tracing_warning = True
     _COMPILED[key] = chunk
     return chunk
 
@@ -105,6 +125,7 @@ def clear_compiled() -> None:
     new process: what ``benchmarks/fixed_points.py`` times as a cold start)."""
     _COMPILED.clear()
     _SHAPES.clear()
+    _TRACED.clear()
 
 
 def _speed(step_fn, h, x, args) -> np.ndarray:
@@ -151,6 +172,11 @@ def minimize_q(step_fn: Callable, h0_pks, x_pkm, config: FixedPointConfig = Fixe
     are computed together changes a point's iterations only through the float32 round-off
     of the batched matmul (XLA's kernel depends on the number of rows).
 
+    The K points are searched in :data:`PARTS` fixed parts (when each part would hold at
+    least :data:`MIN_PART` points), run concurrently on up to :data:`THREADS` threads.
+    The parts are the same on every machine, so the result does not depend on the number
+    of threads or cores; only the wall time does.
+
     Parameters
     ----------
     step_fn : callable ``F(h_pks, x_pkm, *args) -> (P, K, S)`` written with TF ops
@@ -172,6 +198,28 @@ def minimize_q(step_fn: Callable, h0_pks, x_pkm, config: FixedPointConfig = Fixe
                          "with the same P and K")
     args = tuple(tf.nest.map_structure(lambda a: tf.convert_to_tensor(a, tf.float32), a) for a in args)
     chunk = _compiled(step_fn, config)
+    k = h0.shape[1]
+    n_parts = max(1, min(PARTS, k // MIN_PART))
+    parts = np.array_split(np.arange(k), n_parts)
+    bar = tqdm(total=config.max_iters * n_parts, desc=desc, disable=not progress, leave=False, mininterval=1.0)
+    try:
+        if n_parts == 1:
+            outs = [_search_part(chunk, h0, x, config, args, bar)]
+        else:
+            # one XLA execution leaves the second core mostly idle (its intra-op threads
+            # spin): two concurrent parts cost less CPU time and about half the wall time
+            # (benchmarks/fixed_points.py)
+            with ThreadPoolExecutor(max(1, min(THREADS, n_parts))) as pool:
+                outs = list(pool.map(lambda i: _search_part(chunk, h0[:, i], x[:, i], config, args, bar), parts))
+    finally:
+        bar.close()
+    h, n_iter, active = (np.concatenate([o[j] for o in outs], axis=1) for j in range(3))
+    q = _speed(step_fn, h, x, args)
+    return OptimiseResult(h.astype(np.float64), q, n_iter, ~active)
+
+
+def _search_part(chunk, h0, x, config, args, bar):
+    """Adam on one part of the points: final (h, n_iter, active), each (P, K_part, ...)."""
     shape_pk = h0.shape[:2]
     full = {"h": h0.copy(), "m": np.zeros_like(h0), "v": np.zeros_like(h0),
             "lr": np.full(shape_pk, config.learning_rate, np.float32),
@@ -183,8 +231,26 @@ def minimize_q(step_fn: Callable, h0_pks, x_pkm, config: FixedPointConfig = Fixe
     def load(idx, valid):
         work = {k: _gather(full[k], idx) for k in names}
         work["active"] = work["active"] & valid
-        _SHAPES.setdefault(id(chunk), set()).add(idx.shape)
+        with _LOCK:
+            _SHAPES.setdefault(id(chunk), set()).add(idx.shape)
         return [tf.constant(work[k]) for k in names], tf.constant(_gather(x, idx))
+
+    def run(work, n, xw):
+        # the first call of a shape traces and compiles it: one part does it while the
+        # others wait for it (two concurrent first calls would trace twice, and TF's
+        # retracing detector would warn)
+        key = (id(chunk), tuple(xw.shape))
+        with _LOCK:
+            first = key not in _TRACED
+            if first:
+                _TRACED[key] = threading.Event()
+        if not first:
+            _TRACED[key].wait()
+        try:
+            return chunk(*work, t, tf.constant(n), xw, args)
+        finally:
+            if first:
+                _TRACED[key].set()
 
     def store(work, idx, valid):
         for k, w in zip(names, work):
@@ -198,25 +264,24 @@ def minimize_q(step_fn: Callable, h0_pks, x_pkm, config: FixedPointConfig = Fixe
     idx, valid = _compact(full["active"], minimum=floor, bucket=JIT)
     work, xw = load(idx, valid)
     done = 0
-    bar = tqdm(total=config.max_iters, desc=desc, disable=not progress, leave=False, mininterval=1.0)
     while done < config.max_iters:
         n = min(config.check_every, config.max_iters - done)
-        *work, t = chunk(*work, t, tf.constant(n), xw, args)
+        *work, t = run(work, n, xw)
         done += n
         moving = work[5].numpy()
         n_moving = int(moving.sum())
-        bar.set_postfix(active=n_moving, refresh=False)
-        bar.update(n)
+        with _LOCK:
+            bar.update(n)
         if n_moving == 0:
             break
         if moving.sum(axis=1).max() <= idx.shape[1] // 2 and idx.shape[1] > floor:  # compact the working set
             store(work, idx, valid)
             idx, valid = _compact(full["active"], minimum=floor, bucket=JIT)
             work, xw = load(idx, valid)
-    bar.close()
+    with _LOCK:
+        bar.update(config.max_iters - done)
     store(work, idx, valid)
-    q = _speed(step_fn, full["h"], x, args)
-    return OptimiseResult(full["h"].astype(np.float64), q, full["n_iter"], ~full["active"])
+    return full["h"], full["n_iter"], full["active"]
 
 
 _HELPERS: dict = {}
