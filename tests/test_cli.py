@@ -23,6 +23,8 @@ def run(capsys, *argv):
     (["page", "figure1", "-p", "colour", "red"], "page 'figure1' has no parameter 'colour'; its parameters are"),
     (["fixed-points", "--n-initial", "0"], "0 must be a positive integer"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
+    (["sizes", "--profile", "book"], "its trained networks have one size ([64])"),
+    (["sizes", "--metric", "euclid"], "invalid choice: 'euclid'"),
 ])
 def test_user_errors_print_one_line_and_exit_2(capsys, argv, words):
     code, err = run(capsys, *argv)

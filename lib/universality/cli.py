@@ -1,8 +1,9 @@
-"""Command line: ``universality train | losses | fixed-points | analyse | artifacts | profiles | page | refs``.
+"""Command line: ``universality train | losses | fixed-points | sizes | analyse | artifacts | profiles | page | refs``.
 
     universality train --profile book --task flipflop sine cdi [--data data] [--scheduler tcp://host:8786]
     universality losses --profile book            # final-loss distribution per task x arch x activation
     universality fixed-points --task flipflop     # every network's fixed points, the modal count and its share
+    universality sizes --profile book-wide        # within a class: geometry by size vs by architecture
     universality analyse my_gru.keras --task flipflop --out report   # your network among the book's (index.html)
     universality artifacts --check                # which shipped results are current (--ship: make them so)
     universality profiles                         # what each profile trains
@@ -78,6 +79,36 @@ def _losses(args):
             print(f"{task}: quality criterion normalised error <= {THRESHOLDS[task]:g} (validation MSE / silent-output "
                   f"MSE); {int(rows.left_out.sum())} of {len(rows)} networks miss it and are left out of the "
                   f"analyses, {int(rows.diverged.sum())} diverged")
+
+
+def _sizes(args):
+    from . import analysis, effects, sizes
+    from .hubs import find_hubs
+    from .population import load_population
+    from .studies import study_for
+
+    try:
+        pop = load_population(args.profile, args.task, root=args.data, require_complete=False)
+    except FileNotFoundError as e:
+        raise UserError(str(e)) from None
+    pop = pop.trained()  # neither diverged nor left out by the quality criterion
+    units = sorted(set(pop.table["units"].tolist()))
+    if len(units) < 2:
+        raise UserError(f"profile {args.profile!r} {args.task}: its trained networks have one size ({units}); "
+                        "size as a label needs two (e.g. --profile book-wide)")
+    study = study_for(args.task)
+    trials = study.representation_trials(pop.task, args.n_trials, args.seed)
+    geo = analysis.geometry(pop, trials, metrics=tuple(args.metric), variance_kept=0.95)
+    print(f"{args.profile} {args.task}: {len(pop)} trained networks, sizes {units}; L2 values trained at more than "
+          "one size enter the comparison")
+    for name, d in geo.items():
+        res = sizes.compare(d, n_boot=args.n_boot, seed=args.seed)
+        print(f"\n{name}: {find_hubs(d).summary}")
+        print(f"  within a class, size vs architecture: {res}")
+        print(res.table().to_string())
+        for label in ("units", "arch"):
+            dec = effects.decide(effects.nn_effect(d, label, n_boot=args.n_boot, seed=args.seed))
+            print(f"  nearest neighbour by {label}: {dec}")
 
 
 def _fixed_points(args):
@@ -287,6 +318,18 @@ def _main(argv=None):
     fx.add_argument("--save", default=None, help="also write the fixed points to this .npz")
     fx.add_argument("--quiet", action="store_true", help="no progress bars")
     fx.set_defaults(func=_fixed_points)
+
+    sz = sub.add_parser("sizes", help="size as a label: within a class, does geometry vary more with size than "
+                                      "between architectures? (a profile with two sizes, e.g. book-wide)")
+    sz.add_argument("--profile", default="book-wide", type=_profile_name)
+    sz.add_argument("--task", default="flipflop", choices=list(TASKS))
+    sz.add_argument("--data", default=str(DEFAULT_ROOT), help="store root (default: data)")
+    sz.add_argument("--metric", nargs="+", default=["svcca_matched", "svcca", "cka"],
+                    choices=["svcca_matched", "svcca", "cka", "procrustes"])
+    sz.add_argument("--n-trials", type=_positive_int, default=64)
+    sz.add_argument("--n-boot", type=_positive_int, default=1000)
+    sz.add_argument("--seed", type=int, default=0)
+    sz.set_defaults(func=_sizes)
 
     an = sub.add_parser("analyse", help="your own network: its fixed points, topology and place among the book's "
                                          "networks, as CSV, PNG and an index.html")
