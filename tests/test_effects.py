@@ -79,3 +79,32 @@ def test_bad_arguments_are_named():
         effects.nn_effect(d, ["a", "a", "b", "b"], n_boot=0)
     with pytest.raises(ValueError, match="level=1.5 must be in"):
         effects.nn_effect(d, ["a", "a", "b", "b"], level=1.5)
+
+
+def test_a_declared_resolution_ties_nearest_neighbours_within_it():
+    """Known answer: network 0's two nearest candidates differ by 0.02, less than the
+    matrix's declared resolution 0.03, so both count (half a neighbour each); without the
+    declaration (negative control) the nearer one wins.  The bootstrap and the plain
+    statistic agree on the rule."""
+    import xarray as xr
+
+    from universality import statistics
+
+    d = np.array([[0.0, 1.00, 1.02, 3.0],
+                  [1.00, 0.0, 2.0, 2.5],
+                  [1.02, 2.0, 0.0, 2.6],
+                  [3.0, 2.5, 2.6, 0.0]])
+    labels = np.array(["a", "a", "b", "b"])
+    plain = xr.DataArray(d, dims=("network", "network_2"))
+    coarse = plain.copy()
+    coarse.attrs["tie_tolerance"] = 0.03
+    w_plain = statistics.nearest_neighbour_weights(plain)
+    w_coarse = statistics.nearest_neighbour_weights(coarse)
+    assert w_plain[0].tolist() == [0.0, 1.0, 0.0, 0.0]
+    assert w_coarse[0].tolist() == [0.0, 0.5, 0.5, 0.0]
+    acc_plain = statistics.cluster_stats(plain, labels, n_permutations=10).accuracy
+    acc_coarse = statistics.cluster_stats(coarse, labels, n_permutations=10).accuracy
+    assert acc_coarse == pytest.approx(acc_plain - 0.5 / 4)
+    chance = statistics.cluster_stats(plain, labels, n_permutations=10).chance
+    assert effects.nn_effect(coarse, labels, n_boot=5).estimate == pytest.approx(acc_coarse - chance)
+    assert effects.nn_effect(plain, labels, n_boot=5).estimate == pytest.approx(acc_plain - chance)

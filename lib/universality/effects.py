@@ -114,15 +114,15 @@ def _chunks(idx, n):
         yield idx[start:start + step]
 
 
-def _nn_accuracies(d, codes, idx, rtol=1e-9) -> np.ndarray:
+def _nn_accuracies(d, codes, idx, tol) -> np.ndarray:
     """Tie-averaged nearest-neighbour accuracy of each resample (rows of ``idx``, (B, P)
-    indices into ``d``); copies of one network are never each other's neighbour."""
-    scale = max(float(d.max()), np.finfo(float).tiny)
+    indices into ``d``); copies of one network are never each other's neighbour; distances
+    within ``tol`` of the nearest are tied."""
     out = []
     for block in _chunks(idx, d.shape[0]):
         db = d[block[:, :, None], block[:, None, :]]
         db[block[:, :, None] == block[:, None, :]] = np.inf
-        near = db <= db.min(axis=2, keepdims=True) + rtol * scale
+        near = db <= db.min(axis=2, keepdims=True) + tol
         near &= np.isfinite(db)
         same = codes[block][:, :, None] == codes[block][:, None, :]
         w = near / np.maximum(near.sum(axis=2, keepdims=True), 1)
@@ -158,13 +158,14 @@ def _interval(values, level):
 
 def nn_effect(distances, labels, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> Effect:
     """Nearest-neighbour accuracy minus chance, with a stratified bootstrap interval."""
-    from .matrices import permutation_chance
+    from .matrices import permutation_chance, tie_tolerance
 
     _check(n_boot, level, seed)
     d, codes = _prepare(distances, labels)
+    tol = tie_tolerance(distances)
     chance = permutation_chance(codes)
-    est = _nn_accuracies(d, codes, np.arange(len(d))[None])[0] - chance
-    boots = _nn_accuracies(d, codes, _resamples(codes, n_boot, seed)) - chance
+    est = _nn_accuracies(d, codes, np.arange(len(d))[None], tol)[0] - chance
+    boots = _nn_accuracies(d, codes, _resamples(codes, n_boot, seed), tol) - chance
     return Effect("nn", float(est), *_interval(boots, level), len(d), n_boot, level)
 
 

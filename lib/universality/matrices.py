@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-__all__ = ["check_distances", "label_codes", "permutation_chance"]
+__all__ = ["check_distances", "label_codes", "permutation_chance", "tie_tolerance"]
 
 
 def check_distances(distances, name: str = "distances", min_size: int = 3) -> np.ndarray:
@@ -31,6 +31,17 @@ def check_distances(distances, name: str = "distances", min_size: int = 3) -> np
     d = 0.5 * (d + d.T)
     np.fill_diagonal(d, 0.0)
     return np.maximum(d, 0.0)
+
+
+def tie_tolerance(distances, rtol: float = 1e-9) -> float:
+    """How close two distances must be to count as tied: ``rtol * max(D)``, or the
+    matrix's own resolution when it declares one (``attrs['tie_tolerance']``: e.g. the
+    flip-flop transition graphs, whose entries move in steps of one perturbation's
+    outcome, so distances closer than that step are not resolved)."""
+    d = np.asarray(distances.values if isinstance(distances, xr.DataArray) else distances, np.float64)
+    tol = rtol * max(float(np.max(d)) if d.size else 0.0, np.finfo(np.float64).tiny)
+    own = float(getattr(distances, "attrs", {}).get("tie_tolerance", 0.0) or 0.0)
+    return max(tol, own)
 
 
 def label_codes(labels, distances, n: int) -> np.ndarray:

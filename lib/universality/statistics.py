@@ -36,7 +36,7 @@ import pandas as pd
 import xarray as xr
 from sklearn.metrics import silhouette_score
 
-from .matrices import check_distances, label_codes, permutation_chance
+from .matrices import check_distances, label_codes, permutation_chance, tie_tolerance
 
 __all__ = [
     "check_distances",
@@ -74,10 +74,11 @@ def _check_int(value, name: str, minimum: int) -> int:
 def nearest_neighbour_weights(distances, rtol: float = 1e-9) -> np.ndarray:
     """Row-stochastic (P, P) weights ``W_ij = 1/|N(i)|`` over i's tied nearest neighbours.
 
-    ``N(i)`` holds every ``j != i`` with ``D_ij <= min_k D_ik + rtol * max(D)``.
+    ``N(i)`` holds every ``j != i`` with ``D_ij <= min_k D_ik + tol``, ``tol`` from
+    :func:`tie_tolerance` (``rtol * max(D)``, or the matrix's declared resolution).
     """
+    tol = tie_tolerance(distances, rtol)
     d = check_distances(distances, min_size=2).copy()
-    tol = rtol * max(float(d.max()), np.finfo(np.float64).tiny)
     np.fill_diagonal(d, np.inf)
     near = d <= d.min(axis=1, keepdims=True) + tol
     return near / near.sum(axis=1, keepdims=True)
@@ -130,7 +131,7 @@ def cluster_stats(distances, labels, n_permutations: int = 1000, seed: int = 0) 
     n_perm = _check_int(n_permutations, "n_permutations", 1)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError(f"seed={seed!r} must be an integer")
-    w = nearest_neighbour_weights(d)
+    w = nearest_neighbour_weights(distances)
     rows, cols = np.nonzero(w)
     weights = w[rows, cols]
     accuracy = float(np.sum(weights * (codes[rows] == codes[cols])) / n)

@@ -136,8 +136,10 @@ class FlipFlopStudy(Study):
         for p in principles:
             if p not in topology.PRINCIPLES:
                 raise ParameterError(f"principle={p!r} is not one of {topology.PRINCIPLES!r}")
-        mats = analysis.transitions_of(population, fps, opts["topology_config"], workspace)
-        return {p: topology.flipflop_topology(fps, mats, p, labels=population.table) for p in principles}
+        config = opts["topology_config"] or topology.TopologyConfig()
+        mats = analysis.transitions_of(population, fps, config, workspace)
+        return {p: topology.flipflop_topology(fps, mats, p, labels=population.table,
+                                              n_perturbations=config.n_perturbations) for p in principles}
 
     def topology_distances(self, topologies):
         out = super().topology_distances(topologies)

@@ -152,7 +152,7 @@ def modal_count(counts: Mapping) -> tuple[int, list, list]:
     return modal, [k for k, v in counts.items() if int(v) == modal], [k for k, v in counts.items() if int(v) != modal]
 
 
-def graph_distances(graphs: Mapping, labels: pd.DataFrame | None = None) -> xr.DataArray:
+def graph_distances(graphs: Mapping, labels: pd.DataFrame | None = None, tie_tolerance: float = 0.0) -> xr.DataArray:
     """Euclidean (Frobenius) distances between equally shaped graph matrices.
 
     Parameters
@@ -160,6 +160,8 @@ def graph_distances(graphs: Mapping, labels: pd.DataFrame | None = None) -> xr.D
     graphs : network_id -> array (any shape, the same for all)
     labels : table indexed by network_id (e.g. ``Population.table``); its label columns
         become coordinates ``col`` along 'network' and ``col_2`` along 'network_2'
+    tie_tolerance : the distances' resolution (``attrs['tie_tolerance']``): nearest
+        neighbours closer than it are tied (:func:`universality.statistics.tie_tolerance`)
     """
     ids = list(graphs)
     if ids:
@@ -178,10 +180,13 @@ def graph_distances(graphs: Mapping, labels: pd.DataFrame | None = None) -> xr.D
                 vals = labels.loc[ids, col].to_numpy()
                 coords[col] = (DIMS[0], vals)
                 coords[col + SUFFIX] = (DIMS[1], vals)
-    return xr.DataArray(d, dims=DIMS, coords=coords, attrs={"metric": "euclidean graph distance"})
+    attrs = {"metric": "euclidean graph distance"}
+    if tie_tolerance:
+        attrs["tie_tolerance"] = float(tie_tolerance)
+    return xr.DataArray(d, dims=DIMS, coords=coords, attrs=attrs)
 
 
-def _build(task, principle, fps, per_network, row_names, labels, compare_all=True) -> Topology:
+def _build(task, principle, fps, per_network, row_names, labels, compare_all=True, tie_tolerance=0.0) -> Topology:
     counts = pd.Series({k: len(v) for k, v in fps.items()}, name="n_fixed_points", dtype=int)
     modal = modal_count(counts.to_dict())[0] if len(counts) else None
     g, index, unmatched, aside = {}, {}, {}, {}
@@ -194,12 +199,13 @@ def _build(task, principle, fps, per_network, row_names, labels, compare_all=Tru
             continue
         g[nid], index[nid], unmatched[nid] = per_network(nid, f)
     return Topology(task, principle, g, tuple(row_names), index, counts,
-                    pd.Series(unmatched, name="unmatched", dtype=int), modal, aside, graph_distances(g, labels),
+                    pd.Series(unmatched, name="unmatched", dtype=int), modal, aside, graph_distances(g, labels, tie_tolerance),
                     dict(fps))
 
 
 def flipflop_topology(fps: Mapping, transitions_by_network: Mapping, principle: str = "position",
-                      labels: pd.DataFrame | None = None, decimals: int = 1) -> Topology:
+                      labels: pd.DataFrame | None = None, decimals: int = 1,
+                      n_perturbations: int | None = None) -> Topology:
     """Aligned transition graphs of flip-flop networks (Fig. 1f).
 
     Parameters
@@ -210,6 +216,12 @@ def flipflop_topology(fps: Mapping, transitions_by_network: Mapping, principle: 
     principle : 'position' (default), 'routing' or 'readout' (the paper's, modal-count
         networks only); see :mod:`~universality.topology.alignment`
     labels : population table (label coordinates of the distance matrix)
+    n_perturbations : the runs per point behind each transition probability (the
+        topology config's).  Each probability moves in steps of ``1 / n_perturbations``,
+        and a run that starts near a basin boundary can end on either side at round-off;
+        two such runs move a distance by up to ``2 sqrt(2) / n_perturbations``, so nearest
+        neighbours closer than that are tied (the matrix's ``tie_tolerance``).  None: no
+        resolution declared.
     """
     if principle not in PRINCIPLES:
         raise ValueError(f"principle={principle!r} is not one of {PRINCIPLES!r}")
@@ -226,7 +238,9 @@ def flipflop_topology(fps: Mapping, transitions_by_network: Mapping, principle: 
     def one(nid, f):
         return alignment.aligned_graph(f, transitions_by_network[nid], principle, decimals)
 
-    return _build("flipflop", principle, fps, one, names, labels, compare_all=principle != "readout")
+    tol = 2 * np.sqrt(2) / n_perturbations if n_perturbations else 0.0
+    return _build("flipflop", principle, fps, one, names, labels, compare_all=principle != "readout",
+                  tie_tolerance=tol)
 
 
 def sine_topology(fps: Mapping, n_conditions: int, k: int = 1, labels: pd.DataFrame | None = None,
