@@ -122,9 +122,31 @@ def train_group(profile: Profile, task_name: str, gid: str, rows: pd.DataFrame, 
     return {"group_id": gid, "task": task_name, "networks": nets, "search": search}
 
 
+def merge_search(old: dict | None, new: dict) -> dict:
+    """A group's random-search record with ``new`` searched L2 values added to ``old``:
+    a sweep of other L2 values (a profile sharing the store, e.g. book-wide's L2 1e-3)
+    keeps the record of the values searched before; a value searched again replaces its
+    candidates and its best setting."""
+    if not old:
+        return new
+    redone = {c["l2"] for c in new.get("candidates", [])} | {float(k) for k in new.get("best", {})}
+    kept = [c for c in old.get("candidates", []) if c["l2"] not in redone]
+    best = {k: v for k, v in old.get("best", {}).items() if float(k) not in redone}
+    best.update(new.get("best", {}))
+    return {**old, **new, "candidates": kept + list(new.get("candidates", [])),
+            "best": dict(sorted(best.items(), key=lambda kv: float(kv[0])))}
+
+
 def _write_group(result: dict, profile: Profile, root) -> None:
     if result["search"] is not None:
-        store.atomic_write_json(store.search_path(root, profile.store_name, result["task"], result["group_id"]), result["search"])
+        path = store.search_path(root, profile.store_name, result["task"], result["group_id"])
+        old = None
+        if path.exists():
+            try:
+                old = json.loads(path.read_text())
+            except (OSError, ValueError):  # a damaged record: the new one replaces it
+                old = None
+        store.atomic_write_json(path, merge_search(old, result["search"]))
     for net in result["networks"]:
         store.save_network(store.network_path(root, profile.store_name, result["task"], net["network_id"]),
                            net["params"], net["meta"], net["loss_curve"], net["curve_iterations"])

@@ -272,8 +272,14 @@ def sine_signature_topology(fps: Mapping, n_conditions: int, labels: pd.DataFram
 
 
 def cdi_topology(fps: Mapping, n_conditions: int, n_points: int = 10, k: int = 1,
-                 max_magnitude: float | None = 1.05, labels: pd.DataFrame | None = None) -> Topology:
-    """k-NN graphs over ``n_points`` slots along each context's line attractor (Fig. 3d)."""
+                 max_magnitude: float | None = None, labels: pd.DataFrame | None = None) -> Topology:
+    """k-NN graphs over ``n_points`` slots along each context's line attractor (Fig. 3d).
+
+    Every slow point counts by default (``max_magnitude=None``): the line sampler keeps only
+    slow points of the lines a network holds.  A filter on the leading ``|lambda|`` is a
+    threshold on a poorly determined number -- a slow point's Jacobian depends on where it
+    stopped, and a 1e-6 weight perturbation moved a smoke LSTM's ``|lambda_1|`` from
+    1.051 to 1.045 and from 1.075 to 1.046 -- so a filter at 1.05 flipped its slots."""
     names = tuple(f"context {c} slot {s}" for c in range(n_conditions) for s in range(n_points))
 
     def one(nid, f):

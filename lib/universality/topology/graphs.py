@@ -9,8 +9,10 @@ whose fixed points were found can be compared:
 
 * **sine**: row c is the fixed point of command frequency c (the lowest-q point of that
   condition), conditions in frequency order; a frequency without a point is an empty row.
-* **CDI**: per context, the points on the line attractor (leading ``|lambda| <=
-  max_magnitude``) sorted by readout fill ``n_points`` slots evenly along the line: with
+* **CDI**: per context, the points on the line attractor (by default every point: the
+  line sampler keeps only slow points of lines the network holds; with ``max_magnitude``,
+  those with leading ``|lambda| <= max_magnitude``) sorted by readout fill ``n_points``
+  slots evenly along the line: with
   ``n >= n_points`` points, the ones at ranks ``round(linspace(0, n - 1, n_points))``;
   with fewer, point r goes to slot ``round(r (n_points - 1) / (n - 1))`` and the other
   slots stay empty.  The graph is the (C, n_points, n_points) stack of the contexts'
@@ -84,7 +86,7 @@ def line_slots(n: int, n_points: int) -> tuple[np.ndarray, np.ndarray]:
     return np.arange(n), np.round(np.arange(n) * (n_points - 1) / (n - 1)).astype(np.int64)
 
 
-def cdi_graph(fps, n_conditions: int, n_points: int = 10, k: int = 1, max_magnitude: float | None = 1.05):
+def cdi_graph(fps, n_conditions: int, n_points: int = 10, k: int = 1, max_magnitude: float | None = None):
     """Per context: k-NN graph over ``n_points`` slots along the line attractor.
 
     Returns
