@@ -180,6 +180,26 @@ def test_did_not_train_both_ways():
     assert studies.sine.did_not_train(tab, paper_protocol=True).verdict == "reproduced"
 
 
+def test_integration_modes_use_only_the_held_lines():
+    """Only (network, context) cases that hold their integral enter; with none held the
+    claim is not computable (the smoke population), and dropping the unheld cases changes
+    the verdict when they alone carried it (negative control)."""
+    ids = [f"n{i}" for i in range(12)]
+    modes = pd.DataFrame({"network_id": ids, "condition": 0, "arch": ARCHS * 3, "modes_90": [3, 4, 2, 1] * 3})
+    near = pd.DataFrame({"network_id": ids, "condition": 0, "arch": ARCHS * 3,
+                         "n_near_one": [5.0, 6.0, 4.0, 1.0] * 3})
+    held = pd.DataFrame({"network_id": ids, "condition": 0, "holds": True})
+    assert studies.cdi.integration_modes(modes, near, lines=held).verdict == "reproduced"
+    none = studies.cdi.integration_modes(modes, near, lines=held.assign(holds=False))
+    assert none.verdict == "not tested" and "0 of 12" in none.value
+    # the Vanilla cases that hold use many modes; the unheld ones (one mode) are dropped
+    mixed = modes.assign(modes_90=[3, 4, 2, 1, 3, 4, 2, 1, 3, 4, 2, 6])
+    holds = held.assign(holds=[True] * 11 + [True])
+    holds.loc[[3, 7], "holds"] = False
+    assert studies.cdi.integration_modes(mixed, near).verdict == "reproduced"
+    assert studies.cdi.integration_modes(mixed, near, lines=holds).verdict == "partly reproduced"
+
+
 def test_integration_modes_and_lines_both_ways():
     modes = pd.DataFrame({"arch": ARCHS * 3, "modes_90": [3, 4, 2, 1] * 3})
     near = pd.DataFrame({"arch": ARCHS * 3, "n_near_one": [5.0, 6.0, 4.0, 1.0] * 3})
