@@ -104,6 +104,10 @@ for (t, dname, label, which), r in table.iterrows():
 # number of networks at which the interval would have decided; failing to find an effect
 # at a few dozen networks is not evidence of absence. Ties (`n_tied`, networks with several equally near
 # neighbours) are averaged over, so the table does not depend on the order of the networks.
+# Under the flip-flop transition graphs, two distances closer than the change two perturbations'
+# outcomes can make (2 sqrt(2) / 100 with 100 runs per point) tie as well: a run started near
+# a basin boundary can end on either side when the last bits change, so the measure does not
+# resolve them.
 # The sine and CDI topology distances compare nearest-neighbour graphs over points on a
 # curve; such graphs coincide for many networks, which is why they tie so often. The
 # claims these numbers decide are judged on {doc}`scorecard`.

@@ -266,44 +266,49 @@ def run_sweep(profile: str | Profile = "book", tasks: Sequence[str] | str = tupl
                 return run_sweep(profile, tasks, root=root, scheduler=client, progress=progress, command=command,
                                  gradients=gradients, local_workers=True)
         scheduler = None
-    if scheduler is None:
-        for k, (t, gid, rows) in enumerate(tqdm(todo, desc=f"{profile.name} sweep (groups)",
-                                                disable=not progress or not todo)):
-            _write_group(train_group(profile, t, gid, rows, root=root, progress=progress, gradients=gradients),
-                         profile, root)
-            status.append({"task": t, "group_id": gid, "status": "trained"})
-            if kill_after and k + 1 == kill_after:
-                os.kill(os.getpid(), signal.SIGKILL)
-    else:
-        from distributed import Client, as_completed
-
-        if isinstance(scheduler, Client):
-            client = scheduler
-        else:
-            try:
-                client = Client(scheduler, timeout="10s")
-            except (OSError, TimeoutError) as e:
-                from .errors import DataError
-
-                raise DataError(f"no Dask scheduler answers at {scheduler!r} ({type(e).__name__}); start one "
-                                f"('dask scheduler') or use --scheduler local") from None
-        try:
-            # the costliest groups first, so that the last group to finish is a cheap one;
-            # local workers share this file system and checkpoint into the store
-            futures = {client.submit(train_group, profile, t, gid, rows, root if local_workers else None, False,
-                                     gradients, key=f"train-{profile.name}-{gid}", pure=False,
-                                     priority=group_cost(profile, t, rows)): (t, gid) for t, gid, rows in todo}
-            for fut in tqdm(as_completed(futures), total=len(futures), desc=f"{profile.name} sweep on Dask",
-                            disable=not progress or not todo):
-                t, gid = futures[fut]
-                _write_group(fut.result(), profile, root)
+    try:
+        if scheduler is None:
+            for k, (t, gid, rows) in enumerate(tqdm(todo, desc=f"{profile.name} sweep (groups)",
+                                                    disable=not progress or not todo)):
+                _write_group(train_group(profile, t, gid, rows, root=root, progress=progress, gradients=gradients),
+                             profile, root)
                 status.append({"task": t, "group_id": gid, "status": "trained"})
-        finally:
-            if not isinstance(scheduler, Client):
-                client.close()
-    if todo:
-        store.write_manifest(root, profile.store_name, command=command or f"universality train --profile {profile.name}",
-                             profile_spec=profile.to_dict())
+                if kill_after and k + 1 == kill_after:
+                    os.kill(os.getpid(), signal.SIGKILL)
+        else:
+            from distributed import Client, as_completed
+
+            if isinstance(scheduler, Client):
+                client = scheduler
+            else:
+                try:
+                    client = Client(scheduler, timeout="10s")
+                except (OSError, TimeoutError) as e:
+                    from .errors import DataError
+
+                    raise DataError(f"no Dask scheduler answers at {scheduler!r} ({type(e).__name__}); start one "
+                                    f"('dask scheduler') or use --scheduler local") from None
+            try:
+                # the costliest groups first, so that the last group to finish is a cheap one;
+                # local workers share this file system and checkpoint into the store
+                futures = {client.submit(train_group, profile, t, gid, rows, root if local_workers else None, False,
+                                         gradients, key=f"train-{profile.name}-{gid}", pure=False,
+                                         priority=group_cost(profile, t, rows)): (t, gid) for t, gid, rows in todo}
+                for fut in tqdm(as_completed(futures), total=len(futures), desc=f"{profile.name} sweep on Dask",
+                                disable=not progress or not todo):
+                    t, gid = futures[fut]
+                    _write_group(fut.result(), profile, root)
+                    status.append({"task": t, "group_id": gid, "status": "trained"})
+            finally:
+                if not isinstance(scheduler, Client):
+                    client.close()
+    finally:
+        # the manifest lists every file stored so far, also when the sweep is interrupted
+        # (Ctrl-C, a failed group): the groups written are kept, and the next run resumes
+        if any(row["status"] == "trained" for row in status):
+            store.write_manifest(root, profile.store_name,
+                                 command=command or f"universality train --profile {profile.name}",
+                                 profile_spec=profile.to_dict())
     return pd.DataFrame(status)
 
 
