@@ -50,7 +50,7 @@ def test_neither_is_comparable_and_few_networks_inconclusive():
 
 
 def test_only_l2_values_with_two_sizes_enter():
-    """A third L2 trained at one size adds no pair (book-wide: L2 1e-3 only at 64 units)."""
+    """A third L2 trained at one size adds no pair (the book: L2 1e-3 only at 64 units)."""
     d = _population(0.2, 2.0, l2s=(1e-4, 1e-3))
     one_size = (d.coords["l2"].values == 1e-3) & (d.coords["units"].values == 128)
     d = d.isel(network=~one_size, network_2=~one_size)
@@ -80,3 +80,21 @@ def test_bad_input_is_named():
         sizes.compare(d.drop_vars("units"))
     one = d.isel(network=d.coords["units"].values == 64, network_2=d.coords["units"].values == 64)
     assert sizes.compare(one, n_boot=10).decision == "not computed"
+
+
+def test_the_scorecard_claim_is_graded_by_the_size_comparison():
+    """beyond.size (claims.architecture_beyond_size) takes sizes.compare's decision: each of
+    its outcomes on a population built to give it, and one size only is not tested."""
+    from universality import claims
+
+    def claim(d):
+        return claims.architecture_beyond_size("beyond.size (x)", "x", sizes.compare(d, n_boot=200), "svcca")
+
+    arch = claim(_population(arch_scale=2.0, size_scale=0.2))
+    assert arch.verdict == "reproduced" and "architecture more" in arch.value
+    assert claim(_population(arch_scale=0.2, size_scale=2.0)).verdict == "not reproduced"
+    # negative control: neither offset; 'comparable' means size moves geometry as much as architecture
+    assert claim(_population(0.0, 0.0, l2s=(1e-5, 1e-4, 1e-3, 1e-2))).verdict == "not reproduced"
+    one = _population(2.0, 0.2)
+    keep = one.coords["units"].values == 64
+    assert claim(one.isel(network=keep, network_2=keep)).verdict == "not tested"

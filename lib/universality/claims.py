@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["VERDICTS", "ALPHA", "MOST", "SOME", "GEOMETRY", "GEOMETRY_95", "Claim", "scorecard", "paper_claims", "beyond_the_paper",
-           "from_scorecard", "changed_verdicts", "verdict_changes",
+           "from_scorecard", "changed_verdicts", "verdict_changes", "population_changes",
            "clustering_hits", "grade", "format_p", "clusters", "does_not_cluster",
            "topology_more_similar_than_geometry", "architecture_beyond_size", "all_networks_train", "cka_agrees_with_svcca", "QUOTES"]
 
@@ -156,6 +156,40 @@ def verdict_changes(card: pd.DataFrame, before: Mapping[str, Mapping],
         rows.append({"key": key, "before": before[key]["verdict"], "now": now.verdict, "why": why,
                      "measured before": before[key].get("measured", ""), "measured now": now.value})
     return pd.DataFrame(rows, columns=["key", "before", "now", "why", "measured before", "measured now"])
+
+
+def _halves(row) -> str:
+    """A scorecard row's stability, in words ('' when it was not computed)."""
+    if "stable" not in row.index or not isinstance(row.get("half_low_seeds"), str):
+        return ""
+    agreement = row.get("agreement")
+    share = f", agreement {agreement:.0%}" if isinstance(agreement, float) and np.isfinite(agreement) else ""
+    return f"seed halves {row['half_low_seeds']} / {row['half_high_seeds']}{share}"
+
+
+def population_changes(card: pd.DataFrame, earlier: pd.DataFrame) -> pd.DataFrame:
+    """The verdicts a larger population changed: the rows of ``card`` (a scorecard of the
+    current population) whose verdict differs from ``earlier`` (the scorecard of an earlier
+    population judged by the same code), with each side's stability over seed halves and
+    subsamples (:mod:`universality.stability`) where the scorecards carry it.  ``why``
+    says which: a verdict whose earlier seed halves disagreed was within the earlier
+    population's noise; one whose halves agreed moved with the networks added."""
+    rows = []
+    for key, now in card.iterrows():
+        if key not in earlier.index or earlier.loc[key, "verdict"] == now.verdict:
+            continue
+        was = earlier.loc[key]
+        if not _halves(was):
+            why = "the population (stability of the earlier verdict not computed)"
+        elif not bool(was["stable"]):
+            why = "the population: the earlier verdict was unstable (its seed halves disagreed)"
+        else:
+            why = "the population: the earlier verdict was stable over its seed halves, the added networks moved it"
+        rows.append({"key": key, "before": was.verdict, "now": now.verdict, "why": why,
+                     "stability before": _halves(was), "stability now": _halves(now),
+                     "measured before": was.value, "measured now": now.value})
+    return pd.DataFrame(rows, columns=["key", "before", "now", "why", "stability before", "stability now",
+                                       "measured before", "measured now"])
 
 
 def clustering_hits(tables: Mapping[str, pd.DataFrame], names: Sequence[str], label: str = "arch",
@@ -297,24 +331,29 @@ def topology_more_similar_than_geometry(key: str, task: str, separations: Mappin
                  "one; not reproduced: above 0 for one and below for none; otherwise inconclusive)", verdict)
 
 
-def architecture_beyond_size(key: str, task: str, result: Mapping, distance: str) -> Claim:
+def architecture_beyond_size(key: str, task: str, comparison, distance: str) -> Claim:
     """Beyond the paper's text, its design: size (64/128/256 units) varies *inside* every
     cluster of its MDS panels.  Is geometry further apart between architectures (same
-    activation and size) than across sizes within a class?  ``result``:
-    :func:`universality.comparisons.size_versus_architecture`."""
-    r = result
-    if not np.isfinite(r.get("difference", np.nan)):
+    activation, size and L2) than across sizes within a class (same L2)?  ``comparison``:
+    :func:`universality.sizes.compare` on the ``distance`` matrix, whose decision, with the
+    margin fixed there, is the verdict: 'architecture more' reproduced, 'size more' or
+    'comparable' not reproduced (size then moves geometry as much as architecture does),
+    'inconclusive' inconclusive; a population of one size (or no L2 value trained at two
+    sizes) is not tested."""
+    c = comparison
+    if c.decision == "not computed":
         return Claim(key, task, QUOTES["beyond.size"], "geometry across sizes vs between architectures",
-                     "one network size only", "", "not tested")
-    verdict = "reproduced" if r["low"] > 0 else "not reproduced" if r["high"] < 0 else "inconclusive"
+                     f"no L2 value trained at two sizes (sizes {list(c.sizes)})", "", "not tested")
+    verdict = {"architecture more": "reproduced", "size more": "not reproduced", "comparable": "not reproduced",
+               "inconclusive": "inconclusive"}[c.decision]
+    m, e = c.means, c.effect
     return Claim(key, task, QUOTES["beyond.size"],
-                 f"{distance} mean distance: between architectures (same activation and size) minus within a "
-                 "class across sizes",
-                 f"between architectures {r['between_archs']:.3f}, within a class across sizes "
-                 f"{r['across_sizes']:.3f}: difference {r['difference']:+.3f} [{r['low']:+.3f}, {r['high']:+.3f}] "
-                 f"(n = {r['n']})",
-                 "the difference's 95% bootstrap interval above 0 (below 0: size matters more; across 0: "
-                 "inconclusive)", verdict)
+                 f"{distance}: log(mean distance across sizes within a class / mean distance between "
+                 "architectures at one size), the same activation and L2 in both",
+                 f"across sizes {m['size']:.3f}, between architectures {m['architecture']:.3f} (seeds {m['seed']:.3f}): "
+                 f"log ratio {e.estimate:+.2f} [{e.low:+.2f}, {e.high:+.2f}] (n = {c.n_networks}): {c.decision}",
+                 f"the log ratio's 95% bootstrap interval below 0 (above 0, or inside +-{c.margin:.3f}: not "
+                 "reproduced; otherwise inconclusive)", verdict)
 
 
 # ------------------------------------------------------------------------ Appendix C

@@ -1,6 +1,7 @@
 """Comparisons between groups of networks within one distance matrix, and between
 distance matrices: group mean distances and their bootstrap differences (Fig. 4), the
-quadruples of Fig. 4a, size against architecture, and the rank agreement of two measures.
+quadruples of Fig. 4a, and the rank agreement of two measures (size against architecture:
+:mod:`universality.sizes`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import xarray as xr
 from .matrices import check_distances
 
 __all__ = ["group_mean_distances", "group_difference_interval", "untrained_closer_quadruples",
-           "size_versus_architecture", "rank_agreement"]
+           "rank_agreement"]
 
 
 def group_mean_distances(distances: xr.DataArray, by: Sequence[str]) -> pd.DataFrame:
@@ -116,53 +117,3 @@ def rank_agreement(distances: Mapping[str, xr.DataArray], names: Sequence[str] |
 
     rho = [[rho_of(vals[a], vals[b]) for b in names] for a in names]
     return pd.DataFrame(rho, index=names, columns=names)
-
-
-def size_versus_architecture(distances: xr.DataArray, n_boot: int = 1000, seed: int = 0,
-                             level: float = 0.95) -> dict:
-    """Does geometry vary more with network size inside a class than between architectures?
-
-    Within a class (same architecture and activation) the mean distance between networks
-    of *different sizes*, against the mean distance between networks of *different
-    architectures* of the same activation and size.  Returns both means, their difference
-    (between architectures minus within class across sizes; above 0 when architecture
-    matters more than size) and its percentile bootstrap interval (networks resampled with
-    replacement within each arch x activation x size group; a network is never paired with
-    its own copy).  NaN when the matrix has one size only.
-    """
-    d = check_distances(distances)
-    c = distances.coords
-    arch, act, units = (np.asarray(c[k].values) for k in ("arch", "activation", "units"))
-    if len(set(units)) < 2:
-        return {"across_sizes": np.nan, "between_archs": np.nan, "difference": np.nan, "low": np.nan,
-                "high": np.nan, "n": len(d)}
-    same_class = (arch[:, None] == arch[None]) & (act[:, None] == act[None])
-    other_size = units[:, None] != units[None]
-    same_size_act = (act[:, None] == act[None]) & ~other_size
-    other_arch = arch[:, None] != arch[None]
-    a_mask, b_mask = same_class & other_size, same_size_act & other_arch
-
-    def stat(idx):
-        dd = d[np.ix_(idx, idx)]
-        am, bm = a_mask[np.ix_(idx, idx)], b_mask[np.ix_(idx, idx)]
-        ident = idx[:, None] == idx[None, :]
-        am, bm = am & ~ident, bm & ~ident
-        if not am.any() or not bm.any():
-            return np.nan, np.nan
-        return float(dd[am].mean()), float(dd[bm].mean())
-
-    whole = np.arange(len(d))
-    across, between = stat(whole)
-    groups = [np.flatnonzero((arch == a) & (act == f) & (units == u))
-              for a, f, u in sorted(set(zip(arch, act, units)))]
-    rng = np.random.default_rng(seed)
-    diffs = []
-    for _ in range(n_boot):
-        idx = np.concatenate([rng.choice(g, size=len(g)) for g in groups])
-        x, y = stat(idx)
-        diffs.append(y - x)
-    diffs = np.asarray(diffs, float)
-    diffs = diffs[np.isfinite(diffs)]
-    lo, hi = np.quantile(diffs, [(1 - level) / 2, (1 + level) / 2]) if len(diffs) else (np.nan, np.nan)
-    return {"across_sizes": across, "between_archs": between, "difference": between - across, "low": float(lo),
-            "high": float(hi), "n": len(d)}

@@ -37,7 +37,7 @@ import numpy as np
 from .errors import ParameterError
 
 __all__ = ["Effect", "Decision", "DECISIONS", "MARGINS", "nn_effect", "separation_effect", "decide",
-           "difference_effect"]
+           "difference_effect", "check_bootstrap", "stratified_resamples", "percentile_interval"]
 
 DECISIONS = ("clusters", "does not cluster", "inconclusive", "not computed")
 
@@ -81,7 +81,8 @@ class Decision:
         return out
 
 
-def _check(n_boot, level, seed):
+def check_bootstrap(n_boot, level, seed) -> None:
+    """Raise :class:`ParameterError` naming a bad bootstrap setting (before any compute)."""
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
         raise ParameterError(f"n_boot={n_boot!r} must be an integer >= 1")
     if not 0 < level < 1:
@@ -97,9 +98,10 @@ def _prepare(distances, labels):
     return d, label_codes(labels, distances, d.shape[0])
 
 
-def _resamples(codes, n_boot, seed) -> np.ndarray:
-    """(n_boot, P) indices: networks resampled with replacement within each class (the
-    classes stay in the same positions, so their sizes and the chance level are fixed)."""
+def stratified_resamples(codes, n_boot, seed) -> np.ndarray:
+    """(n_boot, P) indices: networks resampled with replacement within each class
+    (``codes``: integer class 0..K-1 of each network; the classes stay in the same
+    positions, so their sizes and the chance level are fixed)."""
     rng = np.random.default_rng(seed)
     members = [np.flatnonzero(codes == c) for c in range(codes.max() + 1)]
     out = np.empty((n_boot, len(codes)), np.int64)
@@ -147,7 +149,8 @@ def _ratios(d, codes, idx) -> np.ndarray:
     return np.concatenate(out)
 
 
-def _interval(values, level):
+def percentile_interval(values, level) -> tuple[float, float]:
+    """The percentile interval at ``level`` of the finite ``values`` (NaN, NaN if none)."""
     values = np.asarray(values, float)
     values = values[np.isfinite(values)]
     if not len(values):
@@ -160,22 +163,22 @@ def nn_effect(distances, labels, n_boot: int = 1000, seed: int = 0, level: float
     """Nearest-neighbour accuracy minus chance, with a stratified bootstrap interval."""
     from .matrices import permutation_chance, tie_tolerance
 
-    _check(n_boot, level, seed)
+    check_bootstrap(n_boot, level, seed)
     d, codes = _prepare(distances, labels)
     tol = tie_tolerance(distances)
     chance = permutation_chance(codes)
     est = _nn_accuracies(d, codes, np.arange(len(d))[None], tol)[0] - chance
-    boots = _nn_accuracies(d, codes, _resamples(codes, n_boot, seed), tol) - chance
-    return Effect("nn", float(est), *_interval(boots, level), len(d), n_boot, level)
+    boots = _nn_accuracies(d, codes, stratified_resamples(codes, n_boot, seed), tol) - chance
+    return Effect("nn", float(est), *percentile_interval(boots, level), len(d), n_boot, level)
 
 
 def separation_effect(distances, labels, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> Effect:
     """Separation ratio minus 1, with a stratified bootstrap interval."""
-    _check(n_boot, level, seed)
+    check_bootstrap(n_boot, level, seed)
     d, codes = _prepare(distances, labels)
     est = _ratios(d, codes, np.arange(len(d))[None])[0] - 1.0
-    boots = _ratios(d, codes, _resamples(codes, n_boot, seed)) - 1.0
-    return Effect("separation", float(est), *_interval(boots, level), len(d), n_boot, level)
+    boots = _ratios(d, codes, stratified_resamples(codes, n_boot, seed)) - 1.0
+    return Effect("separation", float(est), *percentile_interval(boots, level), len(d), n_boot, level)
 
 
 def difference_effect(distances_a, distances_b, labels, n_boot: int = 1000, seed: int = 0,
@@ -183,7 +186,7 @@ def difference_effect(distances_a, distances_b, labels, n_boot: int = 1000, seed
     """Separation ratio under ``a`` minus under ``b`` (same networks, same order; the same
     resample for both), e.g. topology minus geometry: below 0 when the classes are closer
     together, relative to their spread, under ``a``."""
-    _check(n_boot, level, seed)
+    check_bootstrap(n_boot, level, seed)
     if np.shape(distances_a) != np.shape(distances_b):
         raise ParameterError(f"distances_a {np.shape(distances_a)} and distances_b {np.shape(distances_b)} must "
                              "hold the same networks")
@@ -191,9 +194,9 @@ def difference_effect(distances_a, distances_b, labels, n_boot: int = 1000, seed
     db, _ = _prepare(distances_b, labels)
     whole = np.arange(len(da))[None]
     est = _ratios(da, codes, whole)[0] - _ratios(db, codes, whole)[0]
-    idx = _resamples(codes, n_boot, seed)
+    idx = stratified_resamples(codes, n_boot, seed)
     boots = _ratios(da, codes, idx) - _ratios(db, codes, idx)
-    return Effect("difference", float(est), *_interval(boots, level), len(da), n_boot, level)
+    return Effect("difference", float(est), *percentile_interval(boots, level), len(da), n_boot, level)
 
 
 def decide(effect: Effect, margin: float | None = None) -> Decision:

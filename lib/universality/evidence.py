@@ -15,7 +15,7 @@ from typing import Sequence
 
 import pandas as pd
 
-from . import analysis, artifacts, claims, comparisons, statistics
+from . import analysis, artifacts, claims, sizes, statistics
 from .artifacts import Workspace
 from .studies import study_for
 
@@ -214,7 +214,7 @@ def judge(ev: Evidence) -> list[claims.Claim]:
         out.append(claims.clusters(f"beyond.geometry ({t}, procrustes)", t, tab, "procrustes", "arch",
                                    claims.QUOTES["beyond.geometry"]))
     if claims.GEOMETRY in ev.geometry and ev.population.table.units.nunique() >= 2:
-        out.append(claims.architecture_beyond_size(f"beyond.size ({t})", t, comparisons.size_versus_architecture(
+        out.append(claims.architecture_beyond_size(f"beyond.size ({t})", t, sizes.compare(
             ev.geometry[claims.GEOMETRY]), claims.GEOMETRY))
     if "dsa" in ev.geometry:
         out.append(claims.does_not_cluster(f"beyond.dynamics ({t}, dsa)", t, tab, "dsa", "arch",

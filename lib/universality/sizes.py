@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .effects import Effect
+from .effects import Effect, check_bootstrap, percentile_interval, stratified_resamples
 from .errors import ParameterError
 from .matrices import check_distances
 
@@ -124,10 +124,9 @@ def compare(distances: xr.DataArray, n_boot: int = 1000, seed: int = 0, level: f
     n_boot, seed, level : the stratified bootstrap over networks
     margin : what "comparable" means, in log ratio (default :data:`MARGIN`)
     """
-    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
-        raise ParameterError(f"n_boot={n_boot!r} must be an integer >= 1")
-    if not (isinstance(level, (int, float)) and 0 < level < 1):
+    if not isinstance(level, (int, float)):
         raise ParameterError(f"level={level!r} must be in (0, 1)")
+    check_bootstrap(n_boot, level, seed)
     if not (isinstance(margin, (int, float)) and np.isfinite(margin) and margin > 0):
         raise ParameterError(f"margin={margin!r} must be a positive number (a log ratio)")
     d_all = check_distances(distances)
@@ -143,16 +142,10 @@ def compare(distances: xr.DataArray, n_boot: int = 1000, seed: int = 0, level: f
         return SizeComparison(eff, "not computed", margin, means, counts, len(keep), sizes)
     cells = labels.iloc[keep][list(_COLUMNS)].astype(str).agg("|".join, axis=1).to_numpy()
     _, codes = np.unique(cells, return_inverse=True)
-    rng = np.random.default_rng(seed)
-    members = [np.flatnonzero(codes == c) for c in range(codes.max() + 1)]
-    idx = np.stack([np.concatenate([rng.choice(m, size=len(m)) for m in members]) for _ in range(n_boot)])
-    boots = _means(d, kind, idx)
+    boots = _means(d, kind, stratified_resamples(codes, n_boot, seed))
     with np.errstate(divide="ignore", invalid="ignore"):
         est = float(np.log(whole[1] / whole[2]))
-        ratios = np.log(boots[:, 1] / boots[:, 2])
-    ratios = ratios[np.isfinite(ratios)]
-    lo, hi = (np.quantile(ratios, [(1 - level) / 2, (1 + level) / 2]) if len(ratios) else (np.nan, np.nan))
-    lo, hi = float(lo), float(hi)
+        lo, hi = percentile_interval(np.log(boots[:, 1] / boots[:, 2]), level)
     eff = Effect("size", est, lo, hi, len(keep), n_boot, level)
     if not np.all(np.isfinite([est, lo, hi])):
         decision = "not computed"
