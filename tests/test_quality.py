@@ -42,3 +42,19 @@ def test_remedy_applies_to_groups_that_miss_or_lag_far_behind():
     r = quality.remedy_groups(t)
     assert set(zip(r.task, r.arch, r.activation)) == {("cdi", "vanilla", "tanh"), ("sine", "vanilla", "relu")}
     assert "threshold" in r.set_index("arch").loc["vanilla"].reason.iloc[1]
+
+
+def test_with_several_sizes_the_groups_are_the_networks_that_train_together():
+    """A size that trains worse is named apart from the other size of its class (and a
+    population of one size keeps one row per arch x activation)."""
+    t = table({("sine", "gru", "tanh"): [0.03, 0.04, 0.15, 0.3], ("sine", "lstm", "tanh"): [0.03, 0.04, 0.05, 0.04]})
+    t["units"] = [64, 64, 128, 128, 64, 64, 128, 128]
+    q = quality.quality_table(t)
+    assert q.index.names == ["task", "arch", "activation", "units"]
+    assert q.loc[("sine", "gru", "tanh", 128), "miss"] == 2 and q.loc[("sine", "gru", "tanh", 64), "miss"] == 0
+    r = quality.remedy_groups(t)
+    assert list(zip(r.arch, r.units)) == [("gru", 128)]
+    # negative control: the same networks as one size are one group, whose median passes
+    t["units"] = 64
+    assert quality.quality_table(t).index.names == ["task", "arch", "activation", "units"][:3]
+    assert quality.remedy_groups(t).empty

@@ -20,7 +20,8 @@ A network that misses the criterion stays in the store, is marked, and is left o
 the analyses (:meth:`universality.population.Population.trained`), with the count
 printed by the pages.
 
-The remedy (the paper's): a group of networks (one arch x activation of a task) whose
+The remedy (the paper's): a group of networks (one arch x activation of a task, and one size
+when the population has several: the networks that train together) whose
 median NE misses the criterion, or is more than ``RELATIVE_FACTOR`` times the median of
 its task's group medians ("much worse than the others"), is retrained after a small
 random search over the paper's hyperparameter ranges, candidates chosen by validation
@@ -59,13 +60,16 @@ def normalised_errors(valid_loss, task_name: str, silent: float) -> tuple[np.nda
 
 
 def quality_table(table: pd.DataFrame) -> pd.DataFrame:
-    """Per (task, arch, activation): networks, diverged, missing the criterion, and the
-    min / median / max normalised error of the networks that did not diverge.
+    """Per (task, arch, activation), and per size when ``table`` has several (``units``):
+    networks, diverged, missing the criterion, and the min / median / max normalised error
+    of the networks that did not diverge.
 
     ``table`` is a population table with ``normalised_error``, ``meets_criterion`` and
     ``diverged`` columns (:func:`universality.population.load_population` adds them).
     """
     keys = [k for k in ("task", "arch", "activation") if k in table.columns]
+    if "units" in table.columns and table["units"].nunique() > 1:
+        keys.append("units")
     g = table.groupby(keys)
     ok = table[~table.diverged.astype(bool)].groupby(keys)["normalised_error"]
     out = pd.DataFrame({"networks": g.size(), "diverged": g["diverged"].sum().astype(int),
@@ -77,8 +81,9 @@ def quality_table(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def remedy_groups(table: pd.DataFrame) -> pd.DataFrame:
-    """The groups the remedy applies to, with the reason: median NE above the threshold,
-    or above ``RELATIVE_FACTOR`` x the median of the task's group medians."""
+    """The groups the remedy applies to (by :func:`quality_table`'s keys, so by size too
+    when the population has several), with the reason: median NE above the threshold, or
+    above ``RELATIVE_FACTOR`` x the median of the task's group medians."""
     q = quality_table(table)
     rows = []
     for task, sub in q.groupby(level="task"):
@@ -90,5 +95,5 @@ def remedy_groups(table: pd.DataFrame) -> pd.DataFrame:
             if r.ne_median > RELATIVE_FACTOR * typical:
                 why.append(f"median NE {r.ne_median:.3g} > {RELATIVE_FACTOR:g} x the task's typical {typical:.3g}")
             if why:
-                rows.append({"task": idx[0], "arch": idx[1], "activation": idx[2], "reason": "; ".join(why)})
-    return pd.DataFrame(rows, columns=["task", "arch", "activation", "reason"])
+                rows.append({**dict(zip(q.index.names, idx)), "reason": "; ".join(why)})
+    return pd.DataFrame(rows, columns=list(q.index.names) + ["reason"])
