@@ -257,3 +257,44 @@ def test_claim_rejects_unknown_verdicts_and_scorecard_lists_claims():
     c = claims.Claim("k", "t", "q", "s", "v", "c", "reproduced")
     card = claims.scorecard([c])
     assert card.loc["k", "verdict"] == "reproduced" and "q" in c.render()
+
+
+def _card(rows):
+    cols = ["verdict", "value", "half_low_seeds", "half_high_seeds", "stable", "agreement"]
+    return pd.DataFrame([dict(zip(["key"] + cols, r)) for r in rows]).set_index("key")
+
+
+def test_population_changes_name_what_moved_and_how_stable_it_was():
+    earlier = _card([("a", "reproduced", "x1", "reproduced", "reproduced", True, 0.9),
+                     ("b", "not reproduced", "x2", "reproduced", "not reproduced", False, 0.5),
+                     ("c", "inconclusive", "x3", np.nan, np.nan, np.nan, np.nan),
+                     ("d", "reproduced", "x4", "reproduced", "reproduced", True, 1.0)])
+    now = _card([("a", "inconclusive", "y1", "inconclusive", "reproduced", False, 0.6),
+                 ("b", "reproduced", "y2", "reproduced", "reproduced", True, 0.95),
+                 ("c", "reproduced", "y3", np.nan, np.nan, np.nan, np.nan),
+                 ("d", "reproduced", "y4", "reproduced", "reproduced", True, 1.0),
+                 ("e", "reproduced", "y5", np.nan, np.nan, np.nan, np.nan)])  # new: no earlier verdict
+    ch = claims.population_changes(now, earlier).set_index("key")
+    assert list(ch.index) == ["a", "b", "c"]  # d kept its verdict, e is new
+    assert "stable over its seed halves, the added networks moved it" in ch.loc["a", "why"]
+    assert "unstable" in ch.loc["b", "why"]
+    assert "not computed" in ch.loc["c", "why"]
+    assert ch.loc["a", "stability before"] == "seed halves reproduced / reproduced, agreement 90%"
+    assert ch.loc["a", "measured before"] == "x1" and ch.loc["a", "measured now"] == "y1"
+    # negative control: the same scorecard on both sides changes nothing
+    assert claims.population_changes(now, now).empty
+
+
+def test_verdict_changes_tell_the_measurement_from_the_population():
+    before = {"a": {"verdict": "reproduced", "measured": "m"}, "b": {"verdict": "reproduced", "measured": "m"},
+              "c": {"verdict": "reproduced", "measured": "m"}, "d": {"verdict": "reproduced", "measured": "m"}}
+    now = _card([(k, v, "x", np.nan, np.nan, np.nan, np.nan) for k, v in
+                  [("a", "not reproduced"), ("b", "not reproduced"), ("c", "not reproduced"), ("d", "reproduced")]])
+    same = _card([(k, v, "x", np.nan, np.nan, np.nan, np.nan) for k, v in
+                  [("a", "not reproduced"), ("b", "reproduced"), ("c", "inconclusive"), ("d", "reproduced")]])
+    ch = claims.verdict_changes(now, before, same).set_index("key")
+    assert list(ch.index) == ["a", "b", "c"]
+    assert ch.loc["a", "why"].startswith("the measurement changed")
+    assert ch.loc["b", "why"].startswith("the population changed")
+    assert ch.loc["c", "why"].startswith("both")
+    assert claims.verdict_changes(now, before).why.str.startswith("not known").all()

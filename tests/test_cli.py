@@ -15,7 +15,7 @@ def run(capsys, *argv):
 
 
 @pytest.mark.parametrize("argv, words", [
-    (["train", "--profile", "nope"], "'nope' is not one of smoke, book, book-wide, paper"),
+    (["train", "--profile", "nope"], "'nope' is not one of smoke, book, book-64, paper"),
     (["train", "--n-seeds", "-1"], "-1 must be a positive integer"),
     (["train", "--task", "maze"], "invalid choice: 'maze'"),
     (["losses", "--profile", "nope"], "'nope' is not one of"),
@@ -23,7 +23,7 @@ def run(capsys, *argv):
     (["page", "figure1", "-p", "colour", "red"], "page 'figure1' has no parameter 'colour'; its parameters are"),
     (["fixed-points", "--n-initial", "0"], "0 must be a positive integer"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
-    (["sizes", "--profile", "book"], "its trained networks have one size ([64])"),
+    (["sizes", "--profile", "book-64"], "its trained networks have one size ([64])"),
     (["sizes", "--metric", "euclid"], "invalid choice: 'euclid'"),
 ])
 def test_user_errors_print_one_line_and_exit_2(capsys, argv, words):

@@ -5,7 +5,7 @@ from universality.notebooks import run_page
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"profile": "huge"}, r"profile='huge' is not one of \('smoke', 'book', 'book-wide', 'paper'\)"),
+    ({"profile": "huge"}, r"profile='huge' is not one of \('smoke', 'book', 'book-64', 'paper'\)"),
     ({"task": "parity"}, r"task='parity' is not one of \('flipflop', 'sine', 'cdi'\)"),
     ({"tasks": ["flipflop", "parity"]}, r"tasks=\['flipflop', 'parity'\] contains 'parity', which is not one of"),
     ({"tasks": "flipflop"}, r"tasks='flipflop' must be a list of task names, written e.g. -p tasks"),
@@ -64,11 +64,11 @@ def test_page_profile_renames_the_store_for_other_sizes_l2_and_task_constants():
     assert book.name == "book"
     assert pages.page_profile("book", "flipflop", units=[256]).name == "book-units256"
     assert pages.page_profile("book", "flipflop", l2=[1e-2]).name == "book-l2_0.01"
-    big = pages.page_profile("book-wide", "flipflop", units=[128])  # a size of the grid: selects its block
-    assert big.name == "book-wide" and big.store_name == "book" and big.all_units == (128,)
+    big = pages.page_profile("book", "flipflop", units=[128])  # a size of the grid: selects its block
+    assert big.name == "book" and big.store_name == "book" and big.all_units == (128,)
     assert big.n_search == book.n_search
     assert pages.grid_summary(big).startswith("units 128, L2 0.0001, 4 seed(s)")
-    assert pages.page_profile("book", "flipflop", units=[128]).name == "book-units128"  # not in the book's grid
+    assert pages.page_profile("book", "flipflop", units=[64, 256]).name == "book-units64_256"  # 256: not in the grid
     assert pages.page_profile("book", "flipflop", {"n_bits": 2, "p_flip": 0.1}).name == "book-n_bits2-p_flip0.1"
     assert pages.page_profile("book", "flipflop", units=list(book.units)).name == "book"  # unchanged: no rename
     sub = pages.page_profile("book", "flipflop", archs=["gru"], n_seeds=1)

@@ -11,6 +11,7 @@ import pytest
 
 from universality import store
 from universality.population import PROFILES, Profile, get_profile, grid, load_population, network_id
+from universality.profiles import EARLIER_BOOK
 from universality.sweep import run_sweep
 
 SMOKE = PROFILES["smoke"]
@@ -44,7 +45,7 @@ def test_network_ids_are_stable_and_unique():
 
 
 def test_profiles_validate():
-    with pytest.raises(ValueError, match=r"profile='huge' is not one of \('smoke', 'book', 'book-wide', 'paper'\)"):
+    with pytest.raises(ValueError, match=r"profile='huge' is not one of \('smoke', 'book', 'book-64', 'paper'\)"):
         get_profile("huge")
     with pytest.raises(ValueError, match=r"arch='transformer' is not one of"):
         Profile(name="x", archs=("transformer",))
@@ -112,30 +113,31 @@ def test_grid_blocks_add_networks_once():
         GridBlock((32,), (1e-4,), 0)
 
 
-def test_wide_book_profile_spans_two_sizes_and_three_l2_values_and_holds_the_book():
-    wide, book = get_profile("book-wide"), get_profile("book")
-    assert wide.store_name == book.store_name == "book"
+def test_the_book_profile_spans_two_sizes_and_three_l2_values_and_holds_the_earlier_book():
+    book, earlier = get_profile("book"), get_profile("book-64")
+    assert book.store_name == earlier.store_name == "book"
     for task in ("flipflop", "sine", "cdi"):
-        g = grid(wide, task)
+        g = grid(book, task)
         assert len(g) >= 128 and set(g.units) == {64, 128} and len(set(g.l2)) >= 3
-        assert set(grid(book, task).network_id) < set(g.network_id)
+        old = grid(earlier, task)
+        assert len(old) == 64 and set(old.network_id) < set(g.network_id)
+        assert set(old.network_id) == set(grid(book.restrict(**EARLIER_BOOK, task=task), task).network_id)
 
 
 def test_a_profile_sharing_a_store_reuses_its_networks():
-    """book-wide trains only what the book's store lacks (a file is current by its fingerprint)."""
+    """Two profiles of one store share every network they both have (a file is current by
+    its training fingerprint): the earlier book's networks are the book's, never trained
+    again, and the stored book population is complete."""
     from universality.sweep import missing_groups as _missing_groups
 
     root = store.DEFAULT_ROOT
     if not (root / "book" / "flipflop").exists():
         pytest.skip(f"no book-profile flip-flop networks in {root}")
-    for task in ("flipflop", "sine"):  # flip-flop complete, sine partly trained (when this was written)
-        missing = _missing_groups(get_profile("book-wide"), task, root)
-        todo = {nid for rows in missing.values() for nid in rows.network_id}
+    for task in ("flipflop", "sine", "cdi"):
         stored = {p.stem for p in (root / "book" / task / "networks").glob("*.npz")}
-        assert not todo & stored
-        assert set(grid(get_profile("book-wide"), task).network_id) - todo <= stored
-        book = set(grid(get_profile("book"), task).network_id)
-        assert book <= stored and not book & todo  # the book's own networks are never trained again
+        assert not _missing_groups(get_profile("book-64"), task, root)
+        assert not _missing_groups(get_profile("book"), task, root)
+        assert set(grid(get_profile("book"), task).network_id) <= stored
 
 
 @pytest.mark.training

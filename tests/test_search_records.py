@@ -1,5 +1,5 @@
 """A group's random-search record survives a sweep of other L2 values into the same store
-(book-wide's L2 1e-3 once replaced the book's records of 1e-5 and 1e-4)."""
+(the wider grid's L2 1e-3 once replaced the book's records of 1e-5 and 1e-4)."""
 
 import json
 

@@ -20,6 +20,12 @@ from .training import HParams, TrainConfig
 
 __all__ = ["GridBlock", "Profile", "PROFILES", "EARLIER_BOOK", "get_profile"]
 
+#: The part of the book's grid that was its whole population until 2026-12 (64 networks per
+#: task; profile 'book-64'): ``data/book/scorecard_64_networks.json`` holds the verdicts the
+#: library gave on it in 2026-11, and the scorecard page judges it again with today's code, so
+#: a verdict that changed is told apart as the measurement's or the population's.
+EARLIER_BOOK = {"units": (64,), "l2": (1e-5, 1e-4)}
+
 
 @dataclass(frozen=True)
 class GridBlock:
@@ -59,7 +65,7 @@ class Profile:
 
     Parameters
     ----------
-    name : profile name ('smoke', 'book', 'book-wide', 'paper' or a user's)
+    name : profile name ('smoke', 'book', 'book-64', 'paper' or a user's)
     archs, activations, units, l2 : the grid axes
     n_seeds : networks per configuration (seeds 0 .. n_seeds-1)
     extra_blocks : more blocks of the grid (:class:`GridBlock`: units x l2 x seeds), added to
@@ -252,15 +258,11 @@ def _smoke() -> Profile:
     )
 
 
-def _book_wide() -> Profile:
-    # The book's population as designed for the issue "A population whose verdicts hold"
-    # (128 networks per task, two sizes, three L2 values): it shares the book's store, so
-    # training it adds only what the book does not have.  2 cores have trained 76 of its
-    # flip-flop networks and 64 of sine and CDI (the book profile's part); the rest is for a
-    # longer run (README, "Training populations").
+def _book() -> Profile:
+    # The book's population (128 networks per task, two of the paper's sizes, three of its
+    # L2 values), trained on 2 cores and stored in data/book (README, "Training populations").
     return Profile(
-        name="book-wide",
-        store="book",
+        name="book",
         units=(64,),
         l2=(1e-5, 1e-4, 1e-3),
         n_seeds=4,
@@ -305,16 +307,18 @@ def _book_wide() -> Profile:
     )
 
 
-def _book() -> Profile:
-    # What the book shows (measured on 2 cores, README "The book profile"): the part of
-    # 'book-wide' that is trained and stored, 64 units with L2 1e-5 and 1e-4, 4 seeds.
-    wide = _book_wide()
-    return replace(wide, name="book", units=(64,), l2=(1e-5, 1e-4), extra_blocks=(), deviations=tuple(
+def _book_64() -> Profile:
+    # The book's population until 2026-12 (64 networks per task: 64 units, L2 1e-5 and 1e-4, 4
+    # seeds): a part of the book's grid in the same store, kept by name so that the earlier
+    # verdicts (data/book/scorecard_64_networks.json) can be judged again on its networks.
+    book = _book()
+    return replace(book, name="book-64", store="book", units=EARLIER_BOOK["units"], l2=EARLIER_BOOK["l2"],
+                   extra_blocks=(), deviations=tuple(
         d if not d.startswith("two of the paper's three network sizes") else
         "one of the paper's three network sizes (64 units) and two of its four L2 coefficients (1e-5, 1e-4), "
-        "and 4 seeds instead of 30 (64 networks per task); the wider design 'book-wide' (128 per task, 64 and "
-        "128 units, L2 up to 1e-3) shares this store and is not yet trained"
-        for d in wide.deviations))
+        "and 4 seeds instead of 30 (64 networks per task): the part of the book profile's grid the book was "
+        "built from until 2026-12"
+        for d in book.deviations))
 
 
 def _paper() -> Profile:
@@ -329,12 +333,7 @@ def _paper() -> Profile:
     )
 
 
-PROFILES: dict[str, Profile] = {p.name: p for p in (_smoke(), _book(), _book_wide(), _paper())}
-
-#: The book's population of 2026-11 (64 networks per task, the same grid as today's book
-#: profile): compared with ``data/book/scorecard_64_networks.json``, the verdicts the library
-#: gave then on these networks, the changes are the measurement's, not the population's.
-EARLIER_BOOK = {"units": (64,), "l2": (1e-5, 1e-4)}
+PROFILES: dict[str, Profile] = {p.name: p for p in (_smoke(), _book(), _book_64(), _paper())}
 
 
 def get_profile(name: str | Profile) -> Profile:

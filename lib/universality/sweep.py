@@ -124,7 +124,7 @@ def train_group(profile: Profile, task_name: str, gid: str, rows: pd.DataFrame, 
 
 def merge_search(old: dict | None, new: dict) -> dict:
     """A group's random-search record with ``new`` searched L2 values added to ``old``:
-    a sweep of other L2 values (a profile sharing the store, e.g. book-wide's L2 1e-3)
+    a sweep of other L2 values (a profile sharing the store, e.g. the book's L2 1e-3 added to its earlier grid)
     keeps the record of the values searched before; a value searched again replaces its
     candidates and its best setting."""
     if not old:
