@@ -65,7 +65,7 @@ def reference_nn_median(reference: xr.DataArray) -> float:
     return float(np.median(d.min(axis=1)))
 
 
-def nearest_classes(row: pd.Series, classes: pd.Series, k: int = 5, rtol: float = 1e-9) -> dict:
+def nearest_classes(row: pd.Series, classes: pd.Series, k: int = 5, rtol: float = 1e-9, atol: float = 0.0) -> dict:
     """The nearest reference networks of one network under one distance.
 
     Parameters
@@ -73,6 +73,9 @@ def nearest_classes(row: pd.Series, classes: pd.Series, k: int = 5, rtol: float 
     row : reference network_id -> distance (NaN entries are ignored)
     classes : reference network_id -> class ('gru-tanh', ...)
     k : how many nearest networks vote for the k-nearest class
+    rtol, atol : distances within ``max(rtol * max distance, atol)`` of the smallest are
+        tied (``atol``: the measure's own resolution, e.g. a topology matrix's declared
+        ``tie_tolerance``, :func:`universality.matrices.tie_tolerance`)
 
     Returns
     -------
@@ -88,7 +91,7 @@ def nearest_classes(row: pd.Series, classes: pd.Series, k: int = 5, rtol: float 
         return {"nearest": [], "distance": np.nan, "nn_class": "", "nn_weight": np.nan, "knn_class": "",
                 "knn_count": 0, "knn": [], "median": np.nan}
     d = r.to_numpy(np.float64)
-    tol = rtol * max(float(d.max()), np.finfo(np.float64).tiny)
+    tol = max(rtol * max(float(d.max()), np.finfo(np.float64).tiny), float(atol))
     near = list(r.index[d <= d.min() + tol])
     weights = pd.Series(1.0 / len(near), index=near).groupby(classes.loc[near].to_numpy()).sum()
     nn_class = weights.sort_values(ascending=False, kind="stable").index[0]
@@ -120,7 +123,10 @@ def nearest_table(rows: Mapping[str, xr.DataArray], references: Mapping[str, xr.
             continue
         typical = reference_nn_median(references[measure]) if measure in references else np.nan
         ref_ids = list(block.coords["network_2"].values)
-        got = nearest_classes(pd.Series(np.asarray(block)[ids.index(model)], index=ref_ids), classes, k)
+        # ties within the measure's declared resolution (the reference's matrix or the block's)
+        atol = max(float(getattr(m, "attrs", {}).get("tie_tolerance", 0.0) or 0.0)
+                   for m in (block, references.get(measure)) if m is not None)
+        got = nearest_classes(pd.Series(np.asarray(block)[ids.index(model)], index=ref_ids), classes, k, atol=atol)
         near = got["nearest"]
         out.append({"model": str(model), "measure": measure, "nearest network": ", ".join(map(str, near[:3]))
                     + (f" (+{len(near) - 3} tied)" if len(near) > 3 else ""),
