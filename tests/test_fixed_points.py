@@ -409,3 +409,28 @@ def test_shipped_book_fixed_points_are_found_again():
         a, b = shipped[nid], again[nid]
         assert len(a) == len(b), (nid, len(a), len(b))
         assert np.all(a.contains(b.h, tol=1e-3)) and np.all(b.contains(a.h, tol=1e-3)), nid
+
+
+def test_decompose_a_defective_jacobian(rng):
+    """A Jacobian with a Jordan block at 0 (as relu units that are off give) has no R^{-1}:
+    the left eigenvectors of its other modes come from J^T, a repeated but complete
+    eigenvalue gets its dual basis, and the defective block's rows are 0 -- finite on any
+    machine, where R^{-1} either fails or is round-off."""
+    core = np.zeros((6, 6))
+    core[0, 1] = core[1, 2] = 1.0  # a 3 x 3 Jordan block at 0
+    core[3, 3] = core[4, 4] = 0.5  # 0.5 twice, with two eigenvectors
+    core[5, 5] = 0.9
+    q = np.linalg.qr(rng.standard_normal((6, 6)))[0] + 0.3 * rng.standard_normal((6, 6))
+    j = q @ core @ np.linalg.inv(q)
+    lam, r, left = fp.decompose(j[None])
+    assert np.all(np.isfinite(left))
+    kept = np.abs(left[0]).sum(axis=1) > 0
+    np.testing.assert_allclose(np.sort(np.abs(lam[0][kept])), [0.5, 0.5, 0.9], atol=1e-8)
+    assert np.all(np.abs(lam[0][~kept]) < 1e-4)  # the Jordan block (its computed eigenvalues spread about 0)
+    k = np.flatnonzero(kept)
+    np.testing.assert_allclose(left[0][k] @ r[0][:, k], np.eye(3), atol=1e-8)
+    np.testing.assert_allclose(left[0][k] @ j, lam[0][k, None] * left[0][k], atol=1e-8)
+    # negative control: a diagonalisable J keeps L = R^{-1} itself
+    good = rng.standard_normal((2, 6, 6))
+    lam2, r2, left2 = fp.decompose(good)
+    np.testing.assert_array_equal(left2, np.linalg.inv(r2))

@@ -29,6 +29,48 @@ def _single_threaded_blas():
     return threadpool_limits(limits=1, user_api="blas")
 
 
+#: ``L R = I`` must hold to this (max abs entry of ``L R - I``) for ``L = R^{-1}`` to be kept;
+#: an eigenvector matrix that misses it (a defective ``J``: a repeated eigenvalue without a
+#: full set of eigenvectors) gets its left eigenvectors from ``J^T`` instead
+INVERSE_RESIDUAL = 1e-6
+#: a group of modes of one eigenvalue whose left/right overlap ``V^T R`` (unit eigenvectors)
+#: has a singular value below ``1 / DEFECTIVE_CONDITION`` is defective: it has no left
+#: eigenvectors, and its rows of ``L`` are 0 (they contribute nothing to a modal sum)
+DEFECTIVE_CONDITION = 1e8
+#: eigenvalues closer than this (relative to the largest |lambda|, at least 1) are one
+#: repeated eigenvalue, whose left eigenvectors are the dual basis of its right ones
+REPEATED = 1e-6
+
+
+def _left_from_transpose(j_ss: np.ndarray, lam_s: np.ndarray, r_ss: np.ndarray) -> np.ndarray:
+    """Left eigenvectors (rows) of one ``J`` whose eigenvector matrix cannot be inverted.
+
+    The eigenvectors of ``J^T`` (``J^T v = mu v``) are grouped with the modes of ``J`` by
+    eigenvalue (modes within :data:`REPEATED` of each other form one group, matched to as
+    many of the nearest unused ``mu``); in a group with right eigenvectors ``R_g`` and
+    transposed ones ``V_g``, the left eigenvectors are the rows of ``(V_g^T R_g)^{-1} V_g^T``
+    (so ``l_i^T r_j = delta_ij``, and they are orthogonal to every other group's right
+    eigenvectors).  A defective group (``V_g^T R_g`` near singular) gets rows of zeros.
+    """
+    mu, v = np.linalg.eig(j_ss.T)
+    tol = REPEATED * max(1.0, float(np.abs(lam_s).max()))
+    used = np.zeros(len(mu), bool)
+    left = np.zeros(r_ss.shape[::-1], np.complex128)
+    todo = np.ones(len(lam_s), bool)
+    while todo.any():
+        i = int(np.flatnonzero(todo)[0])
+        group = np.flatnonzero(todo & (np.abs(lam_s - lam_s[i]) <= tol))
+        todo[group] = False
+        ks = np.argsort(np.where(used, np.inf, np.abs(mu - lam_s[i])), kind="stable")[: len(group)]
+        used[ks] = True
+        vg = v[:, ks] / np.linalg.norm(v[:, ks], axis=0)
+        rg = r_ss[:, group] / np.linalg.norm(r_ss[:, group], axis=0)
+        m = vg.T @ rg
+        if np.linalg.svd(m, compute_uv=False).min() * DEFECTIVE_CONDITION > 1.0:
+            left[group] = np.linalg.solve(m, vg.T) / np.linalg.norm(r_ss[:, group], axis=0)[:, None]
+    return left
+
+
 def decompose(j_nss: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Eigendecomposition ``J = R diag(lambda) L`` with eigenvalues by |lambda| descending.
 
@@ -41,7 +83,11 @@ def decompose(j_nss: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     eigenvalues : (n, S) complex128, ``|lambda_1| >= |lambda_2| >= ...``
     right : (n, S, S) complex128, right eigenvectors as COLUMNS (``J r_i = lambda_i r_i``)
     left : (n, S, S) complex128, left eigenvectors as ROWS, ``L = R^{-1}`` (so ``L R = I``
-        and ``l_i^T J = lambda_i l_i^T``)
+        and ``l_i^T J = lambda_i l_i^T``).  A defective ``J`` (a repeated eigenvalue without
+        a full set of eigenvectors, e.g. the exact zeros of relu units that are off) has no
+        ``R^{-1}``: where ``R^{-1}`` does not exist or misses ``L R = I`` by more than
+        :data:`INVERSE_RESIDUAL`, the left eigenvectors come from ``J^T``
+        (:func:`_left_from_transpose`), and a defective eigenvalue's rows are 0.
     """
     j = np.asarray(j_nss, np.float64)
     if j.ndim != 3 or j.shape[1] != j.shape[2]:
@@ -54,7 +100,21 @@ def decompose(j_nss: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         order = np.argsort(-np.abs(lam), axis=-1, kind="stable")
         lam = np.take_along_axis(lam, order, axis=-1).astype(np.complex128)
         r = np.take_along_axis(r, order[:, None, :], axis=-1).astype(np.complex128)
-        return lam, r, np.linalg.inv(r)
+        try:
+            left = np.linalg.inv(r)
+        except np.linalg.LinAlgError:  # one singular R fails the whole stack: invert one by one
+            left = np.full_like(r, np.nan)
+            for i in range(len(r)):
+                try:
+                    left[i] = np.linalg.inv(r[i])
+                except np.linalg.LinAlgError:
+                    pass
+        eye = np.eye(r.shape[-1])
+        residual = np.abs(left @ r - eye).max(axis=(1, 2))
+        for i in np.flatnonzero(~(residual <= INVERSE_RESIDUAL)):  # NaN (no inverse) included
+            left[i] = _left_from_transpose(j[i], lam[i], r[i])
+        return lam, r, left
+
 
 _ARRAYS = ("h", "q", "x", "condition", "J_h", "J_x", "eigenvalues", "right", "left", "outputs")
 
