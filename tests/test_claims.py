@@ -266,17 +266,20 @@ def _card(rows):
 
 def test_population_changes_name_what_moved_and_how_stable_it_was():
     earlier = _card([("a", "reproduced", "x1", "reproduced", "reproduced", True, 0.9),
+                     ("f", "reproduced", "x6", "inconclusive", "inconclusive", True, 0.4),
                      ("b", "not reproduced", "x2", "reproduced", "not reproduced", False, 0.5),
                      ("c", "inconclusive", "x3", np.nan, np.nan, np.nan, np.nan),
                      ("d", "reproduced", "x4", "reproduced", "reproduced", True, 1.0)])
     now = _card([("a", "inconclusive", "y1", "inconclusive", "reproduced", False, 0.6),
+                 ("f", "inconclusive", "y6", "inconclusive", "inconclusive", True, 1.0),
                  ("b", "reproduced", "y2", "reproduced", "reproduced", True, 0.95),
                  ("c", "reproduced", "y3", np.nan, np.nan, np.nan, np.nan),
                  ("d", "reproduced", "y4", "reproduced", "reproduced", True, 1.0),
                  ("e", "reproduced", "y5", np.nan, np.nan, np.nan, np.nan)])  # new: no earlier verdict
     ch = claims.population_changes(now, earlier).set_index("key")
-    assert list(ch.index) == ["a", "b", "c"]  # d kept its verdict, e is new
-    assert "stable over its seed halves, the added networks moved it" in ch.loc["a", "why"]
+    assert list(ch.index) == ["a", "f", "b", "c"]  # d kept its verdict, e is new
+    assert "held on both seed halves; the added networks moved it" in ch.loc["a", "why"]
+    assert "fragile (neither seed half gave it: both inconclusive)" in ch.loc["f", "why"]
     assert "unstable" in ch.loc["b", "why"]
     assert "not computed" in ch.loc["c", "why"]
     assert ch.loc["a", "stability before"] == "seed halves reproduced / reproduced, agreement 90%"
@@ -298,3 +301,16 @@ def test_verdict_changes_tell_the_measurement_from_the_population():
     assert ch.loc["b", "why"].startswith("the population changed")
     assert ch.loc["c", "why"].startswith("both")
     assert claims.verdict_changes(now, before).why.str.startswith("not known").all()
+
+
+def test_the_training_claim_prints_its_share_without_rounding_it_across_the_grade():
+    """344 of 384 is 89.6%: under the 90% of 'partly reproduced', and printed so (as '90%' it
+    would contradict its own verdict); 90.0% exactly is partly reproduced, all is reproduced."""
+    def tables(good, n):
+        ok = np.arange(n) < good
+        return {"x": pd.DataFrame({"meets_criterion": ok, "diverged": np.zeros(n, bool)})}
+
+    c = claims.all_networks_train(tables(344, 384))
+    assert "(89.6%)" in c.value and c.verdict == "not reproduced"
+    assert claims.all_networks_train(tables(90, 100)).verdict == "partly reproduced"
+    assert claims.all_networks_train(tables(100, 100)).verdict == "reproduced"

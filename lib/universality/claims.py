@@ -172,8 +172,9 @@ def population_changes(card: pd.DataFrame, earlier: pd.DataFrame) -> pd.DataFram
     current population) whose verdict differs from ``earlier`` (the scorecard of an earlier
     population judged by the same code), with each side's stability over seed halves and
     subsamples (:mod:`universality.stability`) where the scorecards carry it.  ``why``
-    says which: a verdict whose earlier seed halves disagreed was within the earlier
-    population's noise; one whose halves agreed moved with the networks added."""
+    says which: a verdict whose earlier seed halves disagreed, or agreed with each other
+    but not with it (fragile), was within the earlier population's noise; one that both
+    halves gave moved with the networks added."""
     rows = []
     for key, now in card.iterrows():
         if key not in earlier.index or earlier.loc[key, "verdict"] == now.verdict:
@@ -183,8 +184,11 @@ def population_changes(card: pd.DataFrame, earlier: pd.DataFrame) -> pd.DataFram
             why = "the population (stability of the earlier verdict not computed)"
         elif not bool(was["stable"]):
             why = "the population: the earlier verdict was unstable (its seed halves disagreed)"
+        elif was["half_low_seeds"] != was.verdict:
+            why = (f"the population: the earlier verdict was fragile (neither seed half gave it: both "
+                   f"{was['half_low_seeds']})")
         else:
-            why = "the population: the earlier verdict was stable over its seed halves, the added networks moved it"
+            why = "the population: the earlier verdict held on both seed halves; the added networks moved it"
         rows.append({"key": key, "before": was.verdict, "now": now.verdict, "why": why,
                      "stability before": _halves(was), "stability now": _halves(now),
                      "measured before": was.value, "measured now": now.value})
@@ -367,10 +371,12 @@ def all_networks_train(tables: Mapping[str, pd.DataFrame]) -> Claim:
     for task, t in tables.items():
         good = t.meets_criterion.astype(bool) & ~t.diverged.astype(bool)
         ok, n = ok + int(good.sum()), n + len(t)
-        parts.append(f"{task} {int(good.sum())} of {len(t)} ({good.mean():.0%})")
+        parts.append(f"{task} {int(good.sum())} of {len(t)} ({good.mean():.1%})")
     share = ok / n if n else np.nan
+    # one decimal: a share rounded to the grade's threshold (89.6% as '90%') would print a
+    # number that contradicts its verdict
     return Claim("appC.losses", "all", QUOTES["appC.losses"], "networks meeting their task's quality criterion",
-                 f"{ok} of {n} ({share:.0%}): " + ", ".join(parts),
+                 f"{ok} of {n} ({share:.1%}): " + ", ".join(parts),
                  "every network (partly: at least 90%)", grade(share, 1.0, 0.9) if n else "not tested")
 
 
