@@ -25,11 +25,14 @@
 # * **not reproduced**: it fails;
 # * **not tested**: the population cannot test it (too few networks or classes).
 #
-# "Clusters by X" is a nearest-neighbour test (ties averaged) against a permutation null
-# at p < 0.05, on the paper's panel subset and on every network; "does not cluster" is the
-# same test finding nothing on both. The flip-flop topology is judged under each way of
-# lining fixed points up across networks (see the methods page): the verdict on
-# "universal across activations" depends on it.
+# "Clusters by X" is an effect, not a p-value: the nearest-neighbour effect (accuracy minus
+# chance, ties averaged) with a 95% bootstrap interval, on the paper's panel subset and on
+# every network. It clusters when the interval is above 0; it "does not cluster" only when
+# the interval's upper end is below a margin fixed before any run (0.10); otherwise it is
+# inconclusive, with the population that would decide it (see the methods page). The
+# flip-flop topology is judged under each way of lining fixed points up across networks:
+# the verdict on "universal across activations" depends on it. Each verdict's stability
+# over the two seed halves and over subsamples is printed below the table.
 
 # %% tags=["remove-output"]
 # NBVAL_IGNORE_OUTPUT
