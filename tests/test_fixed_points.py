@@ -434,3 +434,26 @@ def test_decompose_a_defective_jacobian(rng):
     good = rng.standard_normal((2, 6, 6))
     lam2, r2, left2 = fp.decompose(good)
     np.testing.assert_array_equal(left2, np.linalg.inv(r2))
+
+
+def test_eigenvectors_are_computed_when_first_read_in_the_order_of_the_eigenvalues(rng):
+    """The container computes the eigenvalues when built and the eigenvectors when first
+    read (a slice reads only its own); given eigenvalues in another order of equal |lambda|
+    (a conjugate pair swapped, as eigvals and eig may return them), the eigenvectors follow
+    that order."""
+    j = rng.standard_normal((3, 5, 5))
+    f = fp.FixedPoints.build(np.zeros((3, 5)), np.zeros(3), np.zeros((3, 1)), np.zeros(3, np.int64), j,
+                             np.zeros((3, 5, 1)))
+    assert f.right_ is None
+    part = f[[0, 2]]
+    assert part.right_ is None and part.right.shape == (2, 5, 5) and f.right_ is None
+    lam, r, left = fp.decompose(j)
+    np.testing.assert_allclose(f.eigenvalues, lam, atol=1e-10)
+    np.testing.assert_allclose(f.right[:, :, 0] * f.left[:, 0, :1], r[:, :, 0] * left[:, 0, :1], atol=1e-10)
+    np.testing.assert_allclose(f.left @ j, f.eigenvalues[:, :, None] * f.left, atol=1e-9)
+    pair = int(np.flatnonzero(np.abs(lam[0].imag) > 1e-9)[0])  # the first member of a conjugate pair
+    swapped = lam.copy()
+    swapped[0, [pair, pair + 1]] = swapped[0, [pair + 1, pair]]
+    g = fp.FixedPoints.build(f.h, f.q, f.x, f.condition, j, f.J_x, eigenvalues=swapped)
+    np.testing.assert_allclose(j[0] @ g.right[0], g.right[0] * swapped[0], atol=1e-9)
+    np.testing.assert_allclose(g.left[0] @ g.right[0], np.eye(5), atol=1e-9)

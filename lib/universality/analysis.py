@@ -123,7 +123,23 @@ def fixed_points(population, config, workspace=None) -> Keyed:
 
     points, key = artifacts.get("fixed_points", population.task.name, [population], artifacts.settings_of(config),
                                 compute, fp.read_compact, lambda p, f: fp.save_collection(p, f, compact=True), ws)
-    return Keyed.of(fp.linearise(population, points), key)
+    # the eigenvalues of the points' Jacobians, computed once per machine: every page that
+    # reads these points needs them, and they cost more than the rest of the linearisation
+    cached = ws.cache_dir / "eigenvalues" / f"{population.task.name}-{key}.npz" if ws.cache else None
+    lams = None
+    if cached is not None and cached.exists():
+        try:
+            with np.load(cached, allow_pickle=False) as z:
+                lams = {k: z[k] for k in z.files}
+        except (ValueError, OSError):
+            lams = None
+    fps = fp.linearise(population, points, eigenvalues=lams)
+    if cached is not None and lams is None:
+        from .store import atomic_savez
+
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        atomic_savez(cached, {nid: f.eigenvalues for nid, f in fps.items()})
+    return Keyed.of(fps, key)
 
 
 def transitions_of(population, fps: Keyed, config=None, workspace=None) -> Keyed:

@@ -245,13 +245,16 @@ def find_population_fixed_points(population, task, config: FixedPointConfig | No
     return out
 
 
-def linearise(population, points: Mapping) -> dict:
-    """FixedPoints with Jacobians and eigendecompositions from stored points.
+def linearise(population, points: Mapping, eigenvalues: Mapping | None = None) -> dict:
+    """FixedPoints with Jacobians and eigenvalues from stored points (the eigenvectors are
+    computed when first read).
 
     ``points``: network_id -> a FixedPoints, or a mapping of its compact arrays (``h``,
     ``q``, ``x``, ``condition``, ``outputs``, ``meta``); the Jacobians come from
     :func:`universality.cells.jacobians`, the one implementation the search uses too, so
     points read from a compact file and points fresh from the search are identical.
+    ``eigenvalues``: network_id -> (n, S) eigenvalues of these points' Jacobians computed
+    before (e.g. cached by :func:`universality.analysis.fixed_points`), used as they are.
     """
     out = {}
     for spec, ids, params in population.spec_groups():
@@ -265,7 +268,10 @@ def linearise(population, points: Mapping) -> dict:
                 continue
             one = {k: np.asarray(v)[j: j + 1] for k, v in params.items()}
             j_h, j_x = cells.jacobians(spec, one, np.asarray(get("h"))[None], np.asarray(get("x"))[None])
+            lam = (eigenvalues or {}).get(nid)
+            if lam is not None and np.shape(lam) != (len(get("h")), spec.state_size):
+                lam = None
             out[nid] = FixedPoints.build(get("h"), get("q"), get("x"), get("condition"),
                                          j_h.numpy()[0].astype(np.float64), j_x.numpy()[0].astype(np.float64),
-                                         get("outputs"), get("meta"))
+                                         get("outputs"), get("meta"), eigenvalues=lam)
     return {nid: out[nid] for nid in points if nid in out}

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..store import atomic_savez
 
-__all__ = ["decompose", "FixedPoints", "save_collection", "read_collection", "COMPACT"]
+__all__ = ["decompose", "eigenvalues_of", "FixedPoints", "save_collection", "read_collection", "COMPACT"]
 
 
 def _single_threaded_blas():
@@ -116,7 +116,42 @@ def decompose(j_nss: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return lam, r, left
 
 
+def eigenvalues_of(j_nss: np.ndarray) -> np.ndarray:
+    """(n, S) complex128 eigenvalues of each ``J`` by |lambda| descending, without the
+    eigenvectors (about half the cost of :func:`decompose` for 64-256 units)."""
+    j = np.asarray(j_nss, np.float64)
+    if j.ndim != 3 or j.shape[1] != j.shape[2]:
+        raise ValueError(f"j_nss has shape {j.shape}; expected (n, S, S)")
+    if j.shape[0] == 0:
+        return np.zeros((0, j.shape[1]), complex)
+    with _single_threaded_blas():
+        lam = np.linalg.eigvals(j)
+    order = np.argsort(-np.abs(lam), axis=-1, kind="stable")
+    return np.take_along_axis(lam, order, axis=-1).astype(np.complex128)
+
+
+def _aligned(lam_ns: np.ndarray, j_nss: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(right, left) of each ``J`` with their modes in the order of the given eigenvalues
+    ``lam_ns`` (:func:`decompose` may order modes of (nearly) equal |lambda| otherwise, and
+    its eigenvalues differ from ``eigvals``' in the last bits): each given eigenvalue takes
+    the nearest unused mode."""
+    lam2, r, left = decompose(j_nss)
+    for i in range(len(lam_ns)):
+        if np.allclose(lam2[i], lam_ns[i], rtol=0.0, atol=1e-9):
+            continue
+        used = np.zeros(lam2.shape[1], bool)
+        perm = np.empty(lam2.shape[1], np.int64)
+        for k, v in enumerate(lam_ns[i]):
+            d = np.where(used, np.inf, np.abs(lam2[i] - v))
+            perm[k] = int(np.argmin(d))
+            used[perm[k]] = True
+        r[i], left[i] = r[i][:, perm], left[i][perm]
+    return r, left
+
+
 _ARRAYS = ("h", "q", "x", "condition", "J_h", "J_x", "eigenvalues", "right", "left", "outputs")
+#: the dataclass field behind each stored array (the eigenvectors are computed lazily)
+_FIELD = {"right": "right_", "left": "left_"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,8 +167,10 @@ class FixedPoints:
     J_h : (n, S, S) float64, ``dF_i/dh_j`` at (h*, x*)
     J_x : (n, S, M) float64, ``dF_i/dx_j`` at (h*, x*)
     eigenvalues : (n, S) complex128, of J_h, by |lambda| descending
-    right : (n, S, S) complex128, right eigenvectors (columns), same order
-    left : (n, S, S) complex128, left eigenvectors (rows of R^{-1}; ``L R = I``)
+    right : (n, S, S) complex128, right eigenvectors (columns), same order (computed from
+        ``J_h`` when first read: most analyses need the eigenvalues only)
+    left : (n, S, S) complex128, left eigenvectors (rows of R^{-1}; ``L R = I``; see
+        :func:`decompose` for a defective ``J_h``), computed with ``right
     outputs : (n, O) float64, the network's readout at h* (O = 0 when unknown)
     meta : dict, JSON-able (e.g. ``network_id``, arch, activation)
 
@@ -148,8 +185,8 @@ class FixedPoints:
     J_h: np.ndarray
     J_x: np.ndarray
     eigenvalues: np.ndarray
-    right: np.ndarray
-    left: np.ndarray
+    right_: np.ndarray | None  # None: computed from J_h when ``right`` or ``left`` is first read
+    left_: np.ndarray | None
     outputs: np.ndarray
     meta: dict = field(default_factory=dict)
 
@@ -157,23 +194,29 @@ class FixedPoints:
         n, s = np.shape(self.h)
         m = np.shape(self.x)[1]
         want = {"q": (n,), "x": (n, m), "condition": (n,), "J_h": (n, s, s), "J_x": (n, s, m),
-                "eigenvalues": (n, s), "right": (n, s, s), "left": (n, s, s)}
+                "eigenvalues": (n, s), "right_": (n, s, s), "left_": (n, s, s)}
+        if (self.right_ is None) != (self.left_ is None):
+            raise ValueError("right and left eigenvectors are given together or not at all")
         for name, shape in want.items():
+            if getattr(self, name) is None:
+                continue
             if np.shape(getattr(self, name)) != shape:
-                raise ValueError(f"{name} has shape {np.shape(getattr(self, name))}; expected {shape} "
+                raise ValueError(f"{name.rstrip('_')} has shape {np.shape(getattr(self, name))}; expected {shape} "
                                  f"for {n} points of a {s}-unit state with {m} inputs")
         if np.ndim(self.outputs) != 2 or np.shape(self.outputs)[0] != n:
             raise ValueError(f"outputs has shape {np.shape(self.outputs)}; expected ({n}, O)")
 
     @classmethod
-    def build(cls, h, q, x, condition, J_h, J_x, outputs=None, meta=None) -> "FixedPoints":
-        """A container from points and Jacobians; the eigendecomposition is computed here."""
+    def build(cls, h, q, x, condition, J_h, J_x, outputs=None, meta=None, eigenvalues=None) -> "FixedPoints":
+        """A container from points and Jacobians; the eigenvalues are computed here (or
+        taken from ``eigenvalues``, e.g. a cache of this J_h's), the eigenvectors when
+        first read."""
         h = np.asarray(h, np.float64)
-        lam, r, left = decompose(J_h)
+        J_h = np.asarray(J_h, np.float64)
+        lam = eigenvalues_of(J_h) if eigenvalues is None else np.asarray(eigenvalues, np.complex128)
         outputs = np.zeros((len(h), 0)) if outputs is None else np.asarray(outputs, np.float64)
         return cls(h, np.asarray(q, np.float64), np.asarray(x, np.float64), np.asarray(condition, np.int64),
-                   np.asarray(J_h, np.float64), np.asarray(J_x, np.float64), lam, r, left, outputs,
-                   dict(meta or {}))
+                   J_h, np.asarray(J_x, np.float64), lam, None, None, outputs, dict(meta or {}))
 
     @classmethod
     def empty(cls, state_size: int, n_inputs: int, n_outputs: int = 0, meta=None) -> "FixedPoints":
@@ -182,6 +225,23 @@ class FixedPoints:
                          np.zeros((0, s, s)), np.zeros((0, s, m)), np.zeros((0, n_outputs)), meta)
 
     # -- derived quantities -------------------------------------------------------------
+    def _vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.right_ is None:
+            r, left = _aligned(self.eigenvalues, self.J_h)
+            object.__setattr__(self, "right_", r)
+            object.__setattr__(self, "left_", left)
+        return self.right_, self.left_
+
+    @property
+    def right(self) -> np.ndarray:
+        """(n, S, S) complex128 right eigenvectors (columns), in the order of ``eigenvalues``."""
+        return self._vectors()[0]
+
+    @property
+    def left(self) -> np.ndarray:
+        """(n, S, S) complex128 left eigenvectors (rows; ``L R = I``; :func:`decompose`)."""
+        return self._vectors()[1]
+
     @property
     def n(self) -> int:
         return len(self.q)
@@ -214,7 +274,8 @@ class FixedPoints:
         if isinstance(index, (int, np.integer)):
             index = [int(index)]
         idx = np.arange(self.n)[index]
-        return FixedPoints(*(getattr(self, a)[idx] for a in _ARRAYS), meta=dict(self.meta))
+        parts = [getattr(self, _FIELD.get(a, a)) for a in _ARRAYS]  # eigenvectors only if computed
+        return FixedPoints(*(None if v is None else v[idx] for v in parts), meta=dict(self.meta))
 
     def __repr__(self) -> str:
         nid = self.meta.get("network_id")
@@ -292,10 +353,11 @@ def save_collection(path, fps: Mapping[str, "FixedPoints"], compact: bool = Fals
     if bad:
         raise ValueError(f"extra={tuple(extra)!r}: {bad} are not fields of FixedPoints {_ARRAYS!r}")
     arrays = {"network_ids": np.array([str(k) for k in fps], dtype=str), "compact": np.array(bool(compact))}
-    keep = (*COMPACT, *extra, "meta")
+    keep = (*COMPACT, *extra)
     for i, f in enumerate(fps.values()):
-        full = f.to_arrays(prefix=f"{i}/")
-        arrays.update({k: v for k, v in full.items() if not compact or k.split("/", 1)[1] in keep})
+        names = [a for a in _ARRAYS if not compact or a in keep]  # a compact file computes no eigenvectors
+        arrays.update({f"{i}/{a}": np.asarray(getattr(f, a)) for a in names})
+        arrays[f"{i}/meta"] = np.array(json.dumps(f.meta, sort_keys=True))
     return atomic_savez(path, arrays)
 
 
