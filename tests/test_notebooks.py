@@ -44,3 +44,43 @@ def test_smoke_book_builds(tmp_path):
     html = book / "_build" / "html"
     for page in page_paths():
         assert (html / f"{page.stem}.html").exists(), page.stem
+
+
+def test_pages_execute_ahead_in_parallel_and_myst_nb_reads_them_from_the_cache(tmp_path):
+    """The book extension executes the pages missing from the jupyter-cache two at a time;
+    myst-nb then finds every one in the cache (it executes none itself), and a page that
+    fails ahead is executed by myst-nb, whose error fails the build as before."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import yaml
+
+    book = tmp_path / "book"
+    book.mkdir()
+    head = ("# ---\n# jupyter:\n#   jupytext:\n#     formats: py:percent\n#   kernelspec:\n#     display_name: Python 3\n"
+            "#     language: python\n#     name: python3\n# ---\n\n# %% [markdown]\n# # Page {i}\n\n# %%\nprint({i} * 7)\n")
+    for i in (1, 2, 3):
+        (book / f"page{i}.py").write_text(head.format(i=i))
+    (book / "_toc.yml").write_text("format: jb-book\nroot: page1\nchapters:\n- file: page2\n- file: page3\n")
+    cfg = {"title": "t", "only_build_toc_files": True,
+           "execute": {"execute_notebooks": "cache", "timeout": 120, "allow_errors": False},
+           "sphinx": {"extra_extensions": ["universality.book_extension"],
+                      "config": {"nb_custom_formats": {".py": ["jupytext.reads", {"fmt": "py:percent"}]},
+                                 "nb_execution_raise_on_error": True}}}
+    (book / "_config.yml").write_text(yaml.safe_dump(cfg))
+    exe = Path(sys.executable).with_name("jupyter-book")
+    env = {**__import__("os").environ, "UNIVERSALITY_BOOK_JOBS": "2"}
+    res = subprocess.run([str(exe), "build", str(book)], capture_output=True, text=True, timeout=600, env=env)
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out[-3000:]
+    assert "[universality] executing 3 pages, 2 at a time" in out
+    assert "Executing notebook using" not in out  # myst-nb executed nothing itself
+    assert out.count("Using cached notebook") == 3
+    assert "21" in (book / "_build" / "html" / "page3.html").read_text()
+    # a failing page: left to myst-nb, which fails the build
+    (book / "page2.py").write_text(head.format(i=2).replace("print(2 * 7)", "raise RuntimeError('boom')"))
+    (book / "page3.py").write_text(head.format(i=3).replace("print(3 * 7)", "print(3 * 8)"))
+    res = subprocess.run([str(exe), "build", str(book)], capture_output=True, text=True, timeout=600, env=env)
+    out = res.stdout + res.stderr
+    assert res.returncode != 0 and "page2.py: failed ahead" in out and "boom" in out
