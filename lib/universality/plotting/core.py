@@ -347,17 +347,24 @@ def plot_transition_matrix(matrix: np.ndarray, names: Sequence[str], n_unstable:
 def plot_mds_pair(distances, title: str = "", refine: bool = False):
     """The paper's two MDS views of one distance matrix: tanh networks coloured by
     architecture (left) and Vanilla networks coloured by activation (right), each its own
-    embedding; a third, the tanh networks coloured by size, when they span several.  A view
-    with fewer than 3 networks is left empty with a note."""
+    embedding; below them, when the population spans several sizes or L2 values, the tanh
+    networks' embedding again, coloured by size and by L2 (a 2 x 2 grid, so that each panel
+    stays readable at the book's width).  A view with fewer than 3 networks is left empty
+    with a note."""
     from ..statistics import subset
     from ..embedding import mds
 
-    sizes = "units" in distances.coords and len(set(distances.coords["units"].values)) > 1
-    fig, axes = plt.subplots(1, 3 if sizes else 2, figsize=(13.5 if sizes else 9, 4))
+    extra = [k for k in ("units", "l2") if k in distances.coords and len(set(distances.coords[k].values)) > 1]
+    rows = 2 if extra else 1
+    fig, axes = plt.subplots(rows, 2, figsize=(9, 4 * rows), squeeze=False)
+    axes = axes.ravel()
     views = [(axes[0], subset(distances, activation="tanh"), "arch", "tanh networks, by architecture"),
              (axes[1], subset(distances, arch="vanilla"), "activation", "Vanilla networks, by activation")]
-    if sizes:  # the population spans network sizes: where do they fall?
-        views.append((axes[2], subset(distances, activation="tanh"), "units", "tanh networks, by size"))
+    names = {"units": "size (units)", "l2": "L2 coefficient"}
+    for ax, key in zip(axes[2:], extra):  # where do the sizes and L2 values fall within the clusters?
+        views.append((ax, subset(distances, activation="tanh"), key, f"tanh networks, by {names[key]}"))
+    for ax in axes[2 + len(extra):]:
+        ax.set_axis_off()
     for ax, sub, hue, name in views:
         why = "fewer than 3 networks" if sub.sizes["network"] < 3 else None
         if why is None:
