@@ -104,7 +104,13 @@ def test_shipped_results_are_served_only_under_their_key(tmp_path, tanh2d, capsy
     table = artifacts.check(ws, load_population=lambda profile, task: pop)
     assert table.current.all() and len(table) == 1
     again = analysis.fixed_points(pop, cfg, workspace=ws)  # from the shipped file
-    assert again.key == first.key and not list((tmp_path / "_cache").rglob("*.npz"))
+    assert again.key == first.key and not list((tmp_path / "_cache" / "fixed_points").rglob("*.npz"))
+    # the eigenvalues of the points are cached per machine, and read back as computed
+    (lams,) = (tmp_path / "_cache" / "eigenvalues").glob(f"*{first.key}.npz")
+    third = analysis.fixed_points(pop, cfg, workspace=ws)
+    for nid in first:
+        np.testing.assert_allclose(third[nid].eigenvalues, first[nid].eigenvalues, rtol=1e-9, atol=1e-12)
+        assert np.array_equal(third[nid].n_unstable, first[nid].n_unstable)
     # other settings: the shipped file is not served; one line says so, and it is computed
     other = analysis.fixed_points(pop, cfg.with_(n_initial=32), workspace=ws)
     err = capsys.readouterr().err

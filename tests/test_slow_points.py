@@ -26,6 +26,14 @@ from universality.tasks import ContextIntegration
 
 MIN_COVERAGE = 0.9
 MAX_GAP = 0.2
+#: held lines whose slow points are known not to cover them, and why.  The book's
+#: LSTM-relu network at L2 1e-3, seed 1: its readout holds values up to y = 28 (and 35)
+#: for the hold test's 30 steps, but above y of about 13 the states at the end of the hold
+#: still move at 0.18-0.86 of the line's length per trial (v_accept is 0.1), in directions
+#: the readout does not see, so no slow point is accepted there (coverage 0.84 and 0.86,
+#: the top 4 of 21 slots empty): a readout that holds without a slow line in state space.
+#: Found when the population grew to 128 (measured 2026-12-07 from the hold trajectories).
+KNOWN_UNCOVERED = {("cdi-lstm-relu-n64-l2_1e-03-s1", 0), ("cdi-lstm-relu-n64-l2_1e-03-s1", 1)}
 
 
 # --------------------------------------------------------------------------------------
@@ -184,4 +192,9 @@ def test_slow_points_cover_the_line_every_book_network_holds():
     held = shapes[shapes.holds.astype(bool)]
     assert len(held) >= len(shapes) // 2, f"only {len(held)} of {len(shapes)} lines hold their integral"
     bad = held[(held.coverage < MIN_COVERAGE) | (held.max_gap > MAX_GAP)]
-    assert bad.empty, bad[["network_id", "condition", "n_points", "held_lo", "held_hi", "coverage", "max_gap"]]
+    found = set(zip(bad.network_id, bad.condition.astype(int)))
+    assert found <= KNOWN_UNCOVERED, bad[["network_id", "condition", "n_points", "held_lo", "held_hi", "coverage",
+                                          "max_gap"]]
+    # a known exception that is covered now: remove it from KNOWN_UNCOVERED
+    assert found == KNOWN_UNCOVERED & set(zip(shapes.network_id, shapes.condition.astype(int))), \
+        KNOWN_UNCOVERED - found
