@@ -305,3 +305,46 @@ def test_committed_smoke_networks_are_trained_again(gradients, tmp_path):
             # networks; 1e-5 absolute (weights are O(0.1-1)) is that with a margin, and far
             # below what another seed or another setting changes (O(0.1)).
             np.testing.assert_allclose(a[k], b_params[k], rtol=0, atol=1e-5, err_msg=f"{path.stem}:{k}")
+
+
+_BARRIERS: dict = {}  # shared by the in-process workers' threads (a lock does not serialise)
+
+
+def _meet_then_report(barrier, name):
+    """A stand-in group: the first two wait for each other at barrier ``barrier`` (they must
+    run at once, on two worker threads), then say which worker ran them."""
+    from distributed import get_worker
+
+    if barrier is not None:
+        _BARRIERS[barrier].wait()
+    return name, get_worker().address
+
+
+@pytest.mark.parametrize("n_workers", [2, 1])
+def test_feed_workers_keeps_every_worker_busy(n_workers):
+    """The sweep's feeder sends one group per free worker thread, in the order given (the
+    costliest first): on two one-thread workers the first two groups run at the same time,
+    one on each worker (they wait for each other at a barrier), and every group's result
+    comes back once.  Negative control: on one worker the two cannot meet, and the barrier
+    breaks (it would also break if the feeder queued both on one worker of two)."""
+    import threading
+
+    from distributed import Client, LocalCluster
+
+    from universality.sweep import feed_workers
+
+    # generous where the two must meet; the control breaks whatever the timeout
+    _BARRIERS[n_workers] = threading.Barrier(2, timeout=60 if n_workers == 2 else 2)
+    calls = [(f"group-{i}", _meet_then_report, (n_workers if i < 2 else None, f"g{i}"), i) for i in range(5)]
+    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=False, dashboard_address=None,
+                      silence_logs=40) as cluster, Client(cluster) as client:
+        if n_workers == 1:
+            with pytest.raises(threading.BrokenBarrierError):
+                list(feed_workers(client, calls))
+            return
+        out = list(feed_workers(client, calls))
+        workers = set(client.nthreads())
+    assert sorted(meta for meta, _ in out) == list(range(5))
+    assert all(name == f"g{meta}" for meta, (name, _) in out)
+    first_two = {address for meta, (_, address) in out if meta < 2}
+    assert first_two == workers and len(workers) == 2

@@ -29,7 +29,7 @@ from .profiles import Profile, get_profile
 from .tasks import TASKS, Task
 from .training import TrainConfig, sample_hparams, train_population
 
-__all__ = ["train_group", "run_sweep", "missing_groups", "fingerprint", "group_cost"]
+__all__ = ["train_group", "run_sweep", "missing_groups", "fingerprint", "group_cost", "feed_workers"]
 
 
 def fingerprint(task: Task, config: TrainConfig, hparams_rule, drop: Sequence[str] = ()) -> str:
@@ -219,6 +219,53 @@ def local_cluster(n_workers: int):
     return _cm()
 
 
+def feed_workers(client, calls):
+    """Run ``calls`` (``(key, fn, args, meta)``, in the order given) on a Dask cluster, at
+    most one per worker thread at a time, each sent to a worker with a free thread; yield
+    ``(meta, result)`` as they finish.
+
+    Submitting every group at once left the placement to the scheduler, and with a key of
+    its own per group (no duration history) it queued 14 of the sine task's 16 groups on
+    one of two local workers while the other stood idle (2026-12-07: the sweep ran on one
+    core).  Here a group is submitted only when a thread is free, pinned to that worker
+    (``allow_other_workers`` lets the scheduler move it if the worker leaves), so two
+    workers train two groups until the list runs out; workers that join later get work as
+    soon as a group finishes.
+    """
+    from collections import Counter
+
+    from distributed import as_completed
+
+    pending = list(calls)
+    in_flight: dict = {}
+    busy: Counter = Counter()
+
+    def top_up() -> list:
+        started = []
+        nthreads = client.nthreads()
+        if not nthreads and not in_flight and pending:
+            client.wait_for_workers(1)
+            nthreads = client.nthreads()
+        for worker, n in sorted(nthreads.items()):
+            while pending and busy[worker] < n:
+                key, fn, args, meta = pending.pop(0)
+                fut = client.submit(fn, *args, key=key, pure=False, workers=[worker], allow_other_workers=True)
+                in_flight[fut] = (meta, worker)
+                busy[worker] += 1
+                started.append(fut)
+        return started
+
+    done = as_completed(top_up())
+    for fut in done:
+        meta, worker = in_flight.pop(fut)
+        busy[worker] -= 1
+        result = fut.result()
+        fut.release()
+        for new in top_up():
+            done.add(new)
+        yield meta, result
+
+
 def run_sweep(profile: str | Profile = "book", tasks: Sequence[str] | str = tuple(TASKS), root=store.DEFAULT_ROOT,
               scheduler=None, progress: bool = True, command: str | None = None,
               gradients: str = "analytic", local_workers: bool = False) -> pd.DataFrame:
@@ -276,7 +323,7 @@ def run_sweep(profile: str | Profile = "book", tasks: Sequence[str] | str = tupl
                 if kill_after and k + 1 == kill_after:
                     os.kill(os.getpid(), signal.SIGKILL)
         else:
-            from distributed import Client, as_completed
+            from distributed import Client
 
             if isinstance(scheduler, Client):
                 client = scheduler
@@ -291,13 +338,13 @@ def run_sweep(profile: str | Profile = "book", tasks: Sequence[str] | str = tupl
             try:
                 # the costliest groups first, so that the last group to finish is a cheap one;
                 # local workers share this file system and checkpoint into the store
-                futures = {client.submit(train_group, profile, t, gid, rows, root if local_workers else None, False,
-                                         gradients, key=f"train-{profile.name}-{gid}", pure=False,
-                                         priority=group_cost(profile, t, rows)): (t, gid) for t, gid, rows in todo}
-                for fut in tqdm(as_completed(futures), total=len(futures), desc=f"{profile.name} sweep on Dask",
-                                disable=not progress or not todo):
-                    t, gid = futures[fut]
-                    _write_group(fut.result(), profile, root)
+                todo = sorted(todo, key=lambda item: -group_cost(profile, item[0], item[2]))
+                calls = [(f"train-{profile.name}-{gid}", train_group,
+                          (profile, t, gid, rows, root if local_workers else None, False, gradients), (t, gid))
+                         for t, gid, rows in todo]
+                for (t, gid), result in tqdm(feed_workers(client, calls), total=len(calls),
+                                             desc=f"{profile.name} sweep on Dask", disable=not progress or not todo):
+                    _write_group(result, profile, root)
                     status.append({"task": t, "group_id": gid, "status": "trained"})
             finally:
                 if not isinstance(scheduler, Client):
