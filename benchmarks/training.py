@@ -25,6 +25,8 @@ column is a CPU device.  The last lines convert the paper profile's work to GPU-
 at an assumed sustained rate.
 
     python benchmarks/training.py [--population 8] [--seconds 3] [--archs vanilla gru]
+    python benchmarks/training.py --sine-only       # the sine curriculum: buckets against a program per length
+    python benchmarks/training.py --worker-memory   # a sweep worker's malloc setting against Dask's
 """
 
 from __future__ import annotations
@@ -113,12 +115,52 @@ def sine_curriculum(units=64, population=2, iterations=120, arch="gru"):
     return lengths, out
 
 
+_WORKER_GROUP = """
+import os, resource, sys, time
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from universality import cells, training
+from universality.tasks import make_task
+task = make_task("sine")
+spec = cells.CellSpec("gru", "tanh", 64, task.n_inputs, task.n_outputs)
+cfg = training.TrainConfig(iterations=int(sys.argv[1]), batch_size=32, optimizer="adam", log_every=10, valid_size=32)
+t0, r0 = time.time(), resource.getrusage(resource.RUSAGE_SELF)
+res = training.train_population(task, spec, [0, 1, 2, 3] * 3, [1e-5] * 4 + [1e-4] * 4 + [1e-3] * 4,
+                                training.HParams(learning_rate=2e-3), cfg, progress=False)
+r1 = resource.getrusage(resource.RUSAGE_SELF)
+print(time.time() - t0, r1.ru_utime - r0.ru_utime, r1.ru_stime - r0.ru_stime, float(res.valid_loss.sum()))
+"""
+
+
+def worker_memory_policy(iterations=40):
+    """One sine group as a sweep worker trains it (12 GRU-tanh networks at 64 units, the
+    three L2 values x 4 seeds, batch 32, full trials, one thread), in a fresh process
+    with Dask's worker setting ``MALLOC_TRIM_THRESHOLD_=65536`` and in one without
+    (the sweep's local workers, ``sweep.worker_spawn_environ``): wall, user and system
+    seconds of each, and whether the two trained the same networks."""
+    import subprocess
+
+    from universality.sweep import ONE_THREAD_ENV
+
+    out = {}
+    for name, trim in (("dask default", "65536"), ("sweep workers", None)):
+        env = {k: v for k, v in os.environ.items() if k != "MALLOC_TRIM_THRESHOLD_"}
+        env.update(ONE_THREAD_ENV)
+        if trim is not None:
+            env["MALLOC_TRIM_THRESHOLD_"] = trim
+        line = subprocess.run([sys.executable, "-c", _WORKER_GROUP, str(iterations)], env=env, check=True,
+                              capture_output=True, text=True).stdout.strip().splitlines()[-1]
+        out[name] = [float(x) for x in line.split()]
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--population", type=int, default=8, help="networks in one graph for the second row")
     ap.add_argument("--seconds", type=float, default=3.0, help="timed wall clock per measurement")
     ap.add_argument("--archs", nargs="+", default=list(cells.ARCHS), choices=list(cells.ARCHS))
     ap.add_argument("--sine-only", action="store_true", help="only the sine curriculum comparison")
+    ap.add_argument("--worker-memory", action="store_true",
+                    help="only a sine group trained under Dask's MALLOC_TRIM_THRESHOLD_ and without it")
     ap.add_argument("--sine-iterations", type=int, default=120,
                     help="iterations of the sine curriculum comparison (the ramp covers the first half)")
     ap.add_argument("--gpu-tflops", type=float, default=20.0,
@@ -128,6 +170,15 @@ def main():
     from fixed_points import kernel_ceiling
     from universality.sweep import local_cluster
 
+    if args.worker_memory:
+        res = worker_memory_policy()
+        print("# one sine group (12 GRU-tanh networks, 64 units, batch 32, T = 500, 40 iterations), one thread:")
+        for name, (wall, user, sys_s, _) in res.items():
+            print(f"#   {name:13s}: wall {wall:6.1f} s, user {user:6.1f} s, system {sys_s:5.1f} s")
+        (w0, u0, s0, l0), (w1, u1, s1, l1) = res["dask default"], res["sweep workers"]
+        print(f"#   ratio (Dask default / sweep workers): wall {w0 / w1:.2f}x, CPU {(u0 + s0) / (u1 + s1):.2f}x; "
+              f"same validation losses: {l0 == l1}")
+        return
     lengths, sine = sine_curriculum(iterations=args.sine_iterations)
     print(f"# sine curriculum, GRU-tanh 64 units, 2 networks, {args.sine_iterations} iterations "
           f"({lengths} trial lengths): wall clock (compiled programs)")

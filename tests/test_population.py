@@ -348,3 +348,29 @@ def test_feed_workers_keeps_every_worker_busy(n_workers):
     assert all(name == f"g{meta}" for meta, (name, _) in out)
     first_two = {address for meta, (_, address) in out if meta < 2}
     assert first_two == workers and len(workers) == 2
+
+
+def _malloc_trim_setting():
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_")
+
+
+def test_local_workers_keep_glibcs_own_memory_policy(monkeypatch):
+    """The sweep's local workers start without Dask's MALLOC_TRIM_THRESHOLD_ (which pins
+    glibc's mmap threshold and made a third of a sine worker's CPU time page faults);
+    the rest of Dask's spawn environment is kept.  Negative control: a plain LocalCluster's
+    workers have it (Dask's default, 65536 in distributed 2026.8)."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    from universality.sweep import local_cluster, worker_spawn_environ
+
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    env = worker_spawn_environ()
+    assert "MALLOC_TRIM_THRESHOLD_" not in env and env.get("OMP_NUM_THREADS") in (1, "1")
+    with local_cluster(1) as client:
+        assert set(client.run(_malloc_trim_setting).values()) == {None}
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=40) as cluster, Client(cluster) as client:
+        default = (dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {}).get(
+            "MALLOC_TRIM_THRESHOLD_")
+        assert set(client.run(_malloc_trim_setting).values()) == {None if default is None else str(default)}
