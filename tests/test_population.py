@@ -80,6 +80,34 @@ def test_smoke_sweep_trains_everything(smoke_store):
     print(f"smoke sweep: {seconds:.1f} s")
 
 
+@pytest.mark.slow
+def test_sweep_records_each_groups_training_time(smoke_store, tmp_path):
+    from universality.sweep import training_time
+
+    root, _, _ = smoke_store
+    tab = training_time(SMOKE, root=root)
+    assert len(tab) == 24 and tab.timed.all()
+    assert (tab.cpu_seconds > 0).all() and (tab.wall_seconds > 0).all()
+    assert (tab.networks_timed == tab.networks).all()
+    man = store.read_manifest(root, "smoke")
+    for t, gid in zip(tab.task, tab.group_id):
+        path = store.timing_path(root, "smoke", t, gid)
+        rec = __import__("json").loads(path.read_text())
+        # the record names the group's stored networks, and the manifest lists it
+        assert {f"{n}.npz" for n in rec["networks"]} <= {p.name for p in store.list_networks(root, "smoke", t)}
+        assert str(path.relative_to(root / "smoke")) in man["files"]
+        assert rec["cpu_seconds"] == pytest.approx(sum(s["cpu_seconds"] for s in rec["stages"]))
+    # negative control: a store trained by no sweep has no record
+    empty = training_time(SMOKE, ["cdi"], root=tmp_path)
+    assert len(empty) == 8 and not empty.timed.any() and empty.cpu_seconds.isna().all()
+    # a damaged record is named, not read as zero
+    bad = store.timing_path(tmp_path, "smoke", "cdi", empty.group_id.iloc[0])
+    bad.parent.mkdir(parents=True)
+    bad.write_text("{not json")
+    with pytest.raises(store.DamagedFileError, match=str(bad.name)):
+        training_time(SMOKE, ["cdi"], root=tmp_path)
+
+
 @pytest.mark.training
 @pytest.mark.slow
 def test_rerun_keeps_stored_networks(smoke_store):

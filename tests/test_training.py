@@ -74,9 +74,15 @@ def test_resume_from_checkpoint_gives_identical_result(tmp_path, monkeypatch):
     with pytest.raises(_Interrupt):
         training.train_population(TASK, spec, [5, 6], 1e-4, HP, cfg, checkpoint=ckpt, progress=False)
     assert ckpt.exists()
+    with np.load(ckpt) as z:  # the checkpoint carries the CPU and wall time spent before it
+        spent_cpu, spent_wall = float(z["cpu_seconds"]), float(z["wall_seconds"])
+    assert spent_cpu > 0 and spent_wall > 0
     monkeypatch.setattr(training, "_population_batch", original)
     resumed = training.train_population(TASK, spec, [5, 6], 1e-4, HP, cfg, checkpoint=ckpt, progress=False)
     assert not ckpt.exists()
+    # the resumed run's clocks start from the checkpoint's: the whole training's cost
+    assert resumed.extra["resumed_at"] == 20 and ref.extra["resumed_at"] == 0
+    assert resumed.extra["cpu_seconds"] > spent_cpu and resumed.extra["wall_seconds"] > spent_wall
     for k in ref.params:
         np.testing.assert_array_equal(resumed.params[k], ref.params[k])
     np.testing.assert_array_equal(resumed.loss_curve, ref.loss_curve)

@@ -81,6 +81,39 @@ def _losses(args):
                   f"analyses, {int(rows.diverged.sum())} diverged")
 
 
+def _training_time(args):
+    from .sweep import training_time
+
+    tab = training_time(args.profile, args.task, root=args.data)
+    if args.by_group:
+        with pd_options():
+            print(tab.to_string(index=False, float_format="{:.0f}".format))
+    total_cpu = total_wall = 0.0
+    for task, rows in tab.groupby("task", sort=False):
+        timed = rows[rows.timed]
+        cpu, wall = float(timed.cpu_seconds.sum()), float(timed.wall_seconds.sum())
+        total_cpu, total_wall = total_cpu + cpu, total_wall + wall
+        partial = int((timed.networks_timed < timed.networks).sum())
+        line = (f"{task}: {len(timed)} of {len(rows)} groups timed ({int(timed.networks_timed.sum())} of "
+                f"{int(rows.networks.sum())} networks), {cpu:,.0f} CPU-s ({cpu / 3600:.2f} CPU-h), "
+                f"{wall:,.0f} s of the groups' own wall time")
+        if partial:
+            line += f"; {partial} timed for part of their networks only"
+        if len(timed) < len(rows):
+            line += f"; untimed: {', '.join(rows[~rows.timed].group_id)}"
+        print(line)
+    if len(args.task) > 1:
+        print(f"all: {total_cpu:,.0f} CPU-s ({total_cpu / 3600:.2f} CPU-h)")
+    print("CPU time is each group's training process's (all threads, random search included); the groups of a "
+          "sweep on N workers train side by side, so its wall clock is about the CPU time over N")
+
+
+def pd_options():
+    import pandas as pd
+
+    return pd.option_context("display.width", 160, "display.max_rows", 500)
+
+
 def _sizes(args):
     from . import analysis, effects, sizes
     from .hubs import find_hubs
@@ -314,6 +347,14 @@ def _main(argv=None):
     lo.add_argument("--task", nargs="+", default=list(TASKS), choices=list(TASKS))
     lo.add_argument("--data", default=str(DEFAULT_ROOT))
     lo.set_defaults(func=_losses)
+
+    tt = sub.add_parser("training-time", help="what each group's training cost (CPU and wall seconds), as the sweep "
+                        "recorded it in the store")
+    tt.add_argument("--profile", default="book", type=_profile_name)
+    tt.add_argument("--task", nargs="+", default=list(TASKS), choices=list(TASKS))
+    tt.add_argument("--data", default=str(DEFAULT_ROOT))
+    tt.add_argument("--by-group", action="store_true", help="print every group's row")
+    tt.set_defaults(func=_training_time)
 
     fx = sub.add_parser("fixed-points", help="every network's fixed points, the modal count and its share")
     fx.add_argument("--profile", default="book", type=_profile_name, help="smoke, book, book-64 or paper (default: book)")

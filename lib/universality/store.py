@@ -110,6 +110,10 @@ def search_path(root, profile: str, task: str, group_id: str) -> Path:
     return Path(root) / profile / task / "search" / f"{group_id}.json"
 
 
+def timing_path(root, profile: str, task: str, group_id: str) -> Path:
+    return Path(root) / profile / task / "timing" / f"{group_id}.json"
+
+
 def checkpoint_path(root, profile: str, task: str, group_id: str) -> Path:
     return Path(root) / profile / task / "checkpoints" / f"{group_id}.npz"
 

@@ -29,7 +29,8 @@ from .profiles import Profile, get_profile
 from .tasks import TASKS, Task
 from .training import TrainConfig, sample_hparams, train_population
 
-__all__ = ["train_group", "run_sweep", "missing_groups", "fingerprint", "group_cost", "feed_workers"]
+__all__ = ["train_group", "run_sweep", "missing_groups", "fingerprint", "group_cost", "feed_workers",
+           "worker_spawn_environ", "training_time"]
 
 
 def fingerprint(task: Task, config: TrainConfig, hparams_rule, drop: Sequence[str] = ()) -> str:
@@ -75,6 +76,7 @@ def train_group(profile: Profile, task_name: str, gid: str, rows: pd.DataFrame, 
     config = profile.train_config(task_name, spec.arch, spec.activation)
     ckpt = (lambda stage: store.checkpoint_path(root, profile.store_name, task_name, f"{gid}-{stage}")) if root else (lambda s: None)
     search = None
+    runs = []  # (stage, networks, train_population's extra): the group's training cost
     n_search = profile.search_count(task_name, spec.arch, spec.activation)
     if n_search:
         # one candidate list per L2 value, drawn from a seed derived from the group id
@@ -92,6 +94,7 @@ def train_group(profile: Profile, task_name: str, gid: str, rows: pd.DataFrame, 
         s_cfg = replace(config, iterations=profile.search_iterations or config.iterations)
         res = train_population(task, spec, s_seeds, s_l2, cands, s_cfg, checkpoint=ckpt("search"),
                                progress=progress, desc=f"{gid} search", gradients=gradients)
+        runs.append(("search", len(cands), res.extra))
         best = {}
         for l2 in l2_values:
             idx = [i for i in range(len(cands)) if s_l2[i] == l2]
@@ -109,6 +112,7 @@ def train_group(profile: Profile, task_name: str, gid: str, rows: pd.DataFrame, 
         hps = [profile.hparams_for(task_name, spec.arch, spec.activation)] * len(rows)
     res = train_population(task, spec, rows.seed.tolist(), rows.l2.tolist(), hps, config,
                            checkpoint=ckpt("final"), progress=progress, desc=gid, gradients=gradients)
+    runs.append(("final", len(rows), res.extra))
     fp = fingerprint(task, config, _hparams_rule(profile, task_name, spec.arch, spec.activation))
     nets = []
     for k, (nid, r) in enumerate(rows.set_index("network_id").iterrows()):
@@ -119,7 +123,25 @@ def train_group(profile: Profile, task_name: str, gid: str, rows: pd.DataFrame, 
                 "gradients": gradients}
         nets.append({"network_id": nid, "params": {n: v[k] for n, v in res.params.items()}, "meta": meta,
                      "loss_curve": res.loss_curve[k], "curve_iterations": res.curve_iterations})
-    return {"group_id": gid, "task": task_name, "networks": nets, "search": search}
+    timing = {"group_id": gid, "task": task_name, "profile": profile.name, "networks": rows.network_id.tolist(),
+              "cpu_seconds": sum(e["cpu_seconds"] for _, _, e in runs),
+              "wall_seconds": sum(e["wall_seconds"] for _, _, e in runs),
+              "stages": [{"stage": st, "networks": n, "cpu_seconds": e["cpu_seconds"], "wall_seconds": e["wall_seconds"],
+                          "resumed_at": int(e["resumed_at"]), "programs": int(e["programs"])} for st, n, e in runs],
+              "machine": _machine()}
+    return {"group_id": gid, "task": task_name, "networks": nets, "search": search, "timing": timing}
+
+
+def _machine() -> dict:
+    """Where a group trained: enough to tell two measurements' machines apart."""
+    import platform
+
+    try:
+        threads = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        threads = os.cpu_count()
+    return {"node": platform.node(), "processor": platform.processor() or platform.machine(),
+            "cpus_usable": threads, "pid": os.getpid()}
 
 
 def merge_search(old: dict | None, new: dict) -> dict:
@@ -150,6 +172,44 @@ def _write_group(result: dict, profile: Profile, root) -> None:
     for net in result["networks"]:
         store.save_network(store.network_path(root, profile.store_name, result["task"], net["network_id"]),
                            net["params"], net["meta"], net["loss_curve"], net["curve_iterations"])
+    if result.get("timing") is not None:  # the group's training cost (training_time sums them), after its networks
+        store.atomic_write_json(store.timing_path(root, profile.store_name, result["task"], result["group_id"]),
+                                result["timing"])
+
+
+def training_time(profile: str | Profile = "book", tasks: Sequence[str] | str = tuple(TASKS),
+                  root=store.DEFAULT_ROOT) -> pd.DataFrame:
+    """What training each group of ``profile`` cost, as the sweep recorded it in ``root``.
+
+    One row per group of the profile's grid: its networks, the CPU seconds (the training
+    process's, all threads, random search included, summed over interrupted runs that a
+    checkpoint joined) and wall seconds recorded when it was last trained, and ``timed``
+    False for a group with no record (trained before the sweep kept one, or not trained).
+    A group trained in parts (some networks kept, the stale ones trained again) records its
+    last part only: ``networks_timed`` says how many of its networks that part trained.
+    """
+    profile = get_profile(profile)
+    tasks = [tasks] if isinstance(tasks, str) else list(tasks)
+    for t in tasks:
+        if t not in TASKS:
+            raise ParameterError(f"task={t!r} is not one of {tuple(TASKS)!r}")
+    rows = []
+    for t in tasks:
+        for gid, g in _group_rows(profile, t).items():
+            path = store.timing_path(root, profile.store_name, t, gid)
+            rec = None
+            if path.exists():
+                try:
+                    rec = json.loads(path.read_text())
+                except (OSError, ValueError):
+                    raise store.DamagedFileError(f"{path} is damaged: not a JSON timing record; delete it "
+                                                 "(the group's networks are kept) to leave the group untimed") from None
+            rows.append({"task": t, "group_id": gid, "networks": len(g),
+                         "networks_timed": len(rec["networks"]) if rec else 0,
+                         "cpu_seconds": float(rec["cpu_seconds"]) if rec else np.nan,
+                         "wall_seconds": float(rec["wall_seconds"]) if rec else np.nan,
+                         "timed": rec is not None})
+    return pd.DataFrame(rows)
 
 
 def _current(path, fingerprints) -> bool:
@@ -208,10 +268,9 @@ def worker_spawn_environ() -> dict:
 
     Dask sets it to 64 kB so that workers hand freed memory back to the operating system.
     Setting it also pins glibc's mmap threshold at 128 kB, so each of a training step's
-    large temporaries is mapped, faulted in page by page, and unmapped, every step.
-    Measured on one sine group (12 GRU networks at 64 units, 40 iterations, one thread):
-    37.1 s wall with 9.0 s of system time with the variable, against 28.9 s with 1.9 s
-    without it, and the same weights.  A training worker keeps its memory between steps.
+    large temporaries is mapped, faulted in page by page, and unmapped, every step.  A
+    training worker keeps its memory between steps instead: ``python benchmarks/training.py
+    --worker-memory`` trains one sine group both ways and prints the ratio of CPU times.
     """
     import dask
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -380,6 +381,11 @@ def train_population(
         gradients to float32 round-off; trained weights then differ by round-off grown
         over the iterations, so a stored network is reproduced bit for bit only by the
         method that trained it.
+
+    The result's ``extra`` holds 'programs' (compiled training steps), 'cpu_seconds' and
+    'wall_seconds' (this process's CPU time, all threads, and the wall time spent training,
+    summed over the runs a checkpoint joins) and 'resumed_at' (the iteration this run
+    started from).
     """
     seeds = [int(s) for s in seeds]
     n_pop = len(seeds)
@@ -405,6 +411,10 @@ def train_population(
     if set(initial_params) != set(shapes) or any(
             np.shape(initial_params[k]) != (n_pop,) + shapes[k] for k in shapes):
         raise ParameterError(f"initial_params must hold {sorted(shapes)} with a leading axis of {n_pop} networks")
+    # the training's cost: process CPU time (every thread of this process) and wall time,
+    # carried over an interruption by the checkpoint
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    cpu_before = wall_before = 0.0
     trainer = _Trainer(spec, initial_params, l2, hparams, config, gradients=gradients)
     n_log = config.iterations // config.log_every
     curve = np.full((n_pop, n_log), np.nan)
@@ -425,6 +435,8 @@ def train_population(
                 curve = z["curve"].copy()
                 diverged_at = z["diverged_at"].copy()
                 acc = z["acc"].copy()
+                if "cpu_seconds" in z.files:  # checkpoints written before the clocks carry none
+                    cpu_before, wall_before = float(z["cpu_seconds"]), float(z["wall_seconds"])
     bar = tqdm(total=config.iterations, initial=start, desc=desc or f"{task.name}/{spec.arch}-{spec.activation}",
                disable=not progress, leave=False, mininterval=1.0)
     # a curriculum with the written-out gradients trains on padded trials: the first t_len
@@ -458,7 +470,9 @@ def train_population(
         if ckpt is not None and (it + 1) % config.checkpoint_every == 0 and it + 1 < config.iterations:
             st = trainer.state()
             st.update(fingerprint=np.array(fingerprint), iteration=np.array(it + 1), curve=curve,
-                      diverged_at=diverged_at, acc=acc)
+                      diverged_at=diverged_at, acc=acc,
+                      cpu_seconds=np.array(cpu_before + time.process_time() - cpu0),
+                      wall_seconds=np.array(wall_before + time.perf_counter() - wall0))
             atomic_savez(ckpt, st)
     bar.close()
 
@@ -478,5 +492,7 @@ def train_population(
         valid_loss=valid,
         diverged=diverged,
         diverged_at=diverged_at,
-        extra={"programs": trainer.programs},
+        extra={"programs": trainer.programs, "resumed_at": start,
+               "cpu_seconds": cpu_before + time.process_time() - cpu0,
+               "wall_seconds": wall_before + time.perf_counter() - wall0},
     )
