@@ -202,7 +202,11 @@ fig = plotting.plot_trial(b.inputs_btm[0], b.targets_bto[0],
 # credit is shared among them, so the result does not depend on the order of the
 # networks. Its 95% interval is a stratified bootstrap over networks (resampled with
 # replacement within each class; a network is never its own copy's neighbour). A claim
-# that a label *clusters* is reproduced when the interval lies above 0; a claim that it
+# that a label *clusters* is reproduced when the interval lies above 0 and the permutation
+# test (1,000 label shuffles) rejects too: with a hub network every network's nearest
+# neighbour is the hub whichever networks are resampled, so the interval can sit above 0,
+# even with zero width, while shuffled labels do as well (such a reading is inconclusive,
+# and says why; so is any zero-width interval that does not cluster). A claim that it
 # does *not* cluster needs an equivalence test: the interval must lie below a margin fixed
 # in the library before any run (0.10: at most one network in ten more often next to its
 # own class than chance would put it). Otherwise the verdict is **inconclusive**, printed

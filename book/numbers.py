@@ -88,17 +88,21 @@ fig = plotting.plot_clustering_bars(table, "panel")
 
 # %%
 for (t, dname, label, which), r in table.iterrows():
-    if r.note:
+    if r.decision == "not computed":
         print(f"{t:>8} {dname:>26} by {label:<10} ({which}): {r.note}")
         continue
-    more = f" (about {int(np.ceil(r.n_to_decide))} networks would decide it)" if r.decision == "inconclusive" else ""
+    more = f" ({r.note})" if r.note else ""
+    if r.decision == "inconclusive" and np.isfinite(r.n_to_decide):
+        more += f" (about {int(np.ceil(r.n_to_decide))} networks would decide it)"
     print(f"{t:>8} {dname:>26} by {label:<10} ({which:>5}, n={int(r.n):>3}): accuracy {r.nn_accuracy:.2f} vs "
           f"chance {r.chance:.2f}, effect {r.nn_effect:+.2f} [{r.nn_low:+.2f}, {r.nn_high:+.2f}] -> {r.decision}{more}")
 
 # %% [markdown]
 # **Reading the table.** The effect is the nearest-neighbour accuracy minus chance, with a
 # 95% bootstrap interval over networks (`universality.effects`). "Clusters": the interval
-# is above 0. "Does not cluster": the interval is below the margin fixed in the library
+# is above 0 and the permutation test rejects (p < 0.05); where the two disagree, or the
+# interval has zero width, the reading is inconclusive (a hub network decides every
+# resample's nearest neighbours; `note` says so). "Does not cluster": the interval is below the margin fixed in the library
 # before any run (0.10: at most one network in ten more often next to its own class than
 # chance would put it) -- absence shown, not assumed. "Inconclusive": neither, with the
 # number of networks at which the interval would have decided; failing to find an effect

@@ -27,7 +27,8 @@
 #
 # "Clusters by X" is an effect, not a p-value: the nearest-neighbour effect (accuracy minus
 # chance, ties averaged) with a 95% bootstrap interval, on the paper's panel subset and on
-# every network. It clusters when the interval is above 0; it "does not cluster" only when
+# every network. It clusters when the interval is above 0 and the permutation test rejects
+# (p < 0.05); it "does not cluster" only when
 # the interval's upper end is below a margin fixed before any run (0.10); otherwise it is
 # inconclusive, with the population that would decide it (see the methods page). The
 # flip-flop topology is judged under each way of lining fixed points up across networks:

@@ -108,3 +108,75 @@ def test_a_declared_resolution_ties_nearest_neighbours_within_it():
     chance = statistics.cluster_stats(plain, labels, n_permutations=10).chance
     assert effects.nn_effect(coarse, labels, n_boot=5).estimate == pytest.approx(acc_coarse - chance)
     assert effects.nn_effect(plain, labels, n_boot=5).estimate == pytest.approx(acc_plain - chance)
+
+
+def _hub_matrix(n_hubs, seed=0):
+    """31 networks (16 relu, 15 tanh) at random distances near 1, but ``n_hubs`` relu ones
+    close to every network and closest to each other: every nearest neighbour is a relu hub,
+    whatever the labels of the rest (SVCCA's low-dimensional networks do this)."""
+    rng = np.random.default_rng(seed)
+    labels = np.array(["relu"] * 16 + ["tanh"] * 15)
+    x = 1 + 0.1 * rng.random((31, 31))
+    x = (x + x.T) / 2
+    for h in range(n_hubs):
+        x[h, :] = x[:, h] = 0.1 + 0.01 * h
+    x[:n_hubs, :n_hubs] = 0.05
+    np.fill_diagonal(x, 0)
+    perm = rng.permutation(31)
+    return x[np.ix_(perm, perm)], labels[perm]
+
+
+@pytest.mark.parametrize("n_hubs", [5, 6, 8])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_hub_networks_do_not_make_a_cluster(n_hubs, seed):
+    """Known answer: the labels of the non-hub networks are arbitrary, so no clustering may
+    be concluded.  The bootstrap alone concludes it (its interval sits above 0, often with
+    zero width: every resample keeps a hub); with the permutation test it does not."""
+    from universality.statistics import cluster_stats
+
+    d, labels = _hub_matrix(n_hubs, seed)
+    e = effects.nn_effect(d, labels, n_boot=1000, seed=0)
+    p = cluster_stats(d, labels, n_permutations=1000, seed=0).p_value
+    assert p >= 0.05
+    dec = effects.decide(e, p_value=p)
+    assert dec.decision in ("does not cluster", "inconclusive")
+    if dec.decision == "inconclusive":
+        assert dec.reason and not np.isfinite(dec.n_to_decide)
+    if e.low > 0:  # the degenerate case this guards against: the interval alone says 'clusters'
+        assert effects.decide(e).decision == "clusters"
+
+
+def test_the_hub_fixture_hits_the_zero_width_case():
+    """The fixture above is the degenerate case, not a lucky one: with 6 hubs the
+    interval has zero width above 0, and only the permutation test stops 'clusters'."""
+    from universality.statistics import cluster_stats
+
+    d, labels = _hub_matrix(6)
+    e = effects.nn_effect(d, labels, n_boot=1000, seed=0)
+    assert e.low == e.high > 0
+    p = cluster_stats(d, labels, n_permutations=1000, seed=0).p_value
+    dec = effects.decide(e, p_value=p)
+    assert dec.decision == "inconclusive" and "zero-width" in dec.reason and "zero-width" in str(dec)
+
+
+def test_decide_needs_the_permutation_test_to_agree():
+    e = effects.Effect("nn", 0.16, 0.03, 0.26, 31, 1000)  # a reading of the book's CDI panel
+    assert effects.decide(e).decision == "clusters"  # no permutation test given: the interval decides
+    assert effects.decide(e, p_value=0.01).decision == "clusters"
+    dec = effects.decide(e, p_value=0.092)
+    assert dec.decision == "inconclusive" and "permutation" in dec.reason and not np.isfinite(dec.n_to_decide)
+    # a perfectly separated panel: every resample is right, the interval has zero width, and
+    # the permutation test rejects: it clusters
+    perfect = effects.Effect("nn", 0.52, 0.52, 0.52, 31, 1000)
+    assert effects.decide(perfect, p_value=0.001).decision == "clusters"
+    # an interval below the margin that the permutation test does not reject stays 'does not cluster'
+    small = effects.Effect("nn", 0.02, 0.01, 0.03, 127, 1000)
+    assert effects.decide(small, p_value=0.38).decision == "does not cluster"
+    assert effects.decide(effects.Effect("nn", 0.0, -0.05, 0.2, 16, 1000), p_value=0.6).reason == ""
+
+
+@pytest.mark.parametrize("kw, match", [({"p_value": 1.5}, "p_value=1.5"), ({"p_value": -0.1}, "p_value=-0.1"),
+                                       ({"alpha": 0.0}, "alpha=0.0"), ({"alpha": 1}, "alpha=1")])
+def test_bad_decision_settings_are_named(kw, match):
+    with pytest.raises(ValueError, match=match):
+        effects.decide(effects.Effect("nn", 0.1, 0.0, 0.2, 16, 100), **kw)

@@ -239,6 +239,8 @@ def _fmt_nn(rows: Mapping) -> str:
     for w, r in rows.items():
         text = (f"{w}: accuracy {r.nn_accuracy:.2f} vs chance {r.chance:.2f}, effect {r.nn_effect:+.2f} "
                 f"[{r.nn_low:+.2f}, {r.nn_high:+.2f}], p = {format_p(r.p_value)}, n = {int(r.n)}: {r.decision}")
+        if r.decision == "inconclusive" and isinstance(r.get("note"), str) and r.note:
+            text += f" ({r.note})"
         if r.decision == "inconclusive" and np.isfinite(r.n_to_decide):
             text += f" (about {int(np.ceil(r.n_to_decide))} networks would decide it)"
         parts.append(text)

@@ -115,7 +115,7 @@ def pd_options():
 
 
 def _sizes(args):
-    from . import analysis, effects, sizes
+    from . import analysis, effects, sizes, statistics
     from .hubs import find_hubs
     from .population import load_population
     from .studies import study_for
@@ -140,7 +140,8 @@ def _sizes(args):
         print(f"  within a class, size vs architecture: {res}")
         print(res.table().to_string())
         for label in ("units", "arch"):
-            dec = effects.decide(effects.nn_effect(d, label, n_boot=args.n_boot, seed=args.seed))
+            p = statistics.cluster_stats(d, label, seed=args.seed).p_value
+            dec = effects.decide(effects.nn_effect(d, label, n_boot=args.n_boot, seed=args.seed), p_value=p)
             print(f"  nearest neighbour by {label}: {dec}")
 
 

@@ -20,12 +20,21 @@ percentile interval at ``level``.
 :func:`decide` turns an effect into one of :data:`DECISIONS`, with a margin fixed in this
 module before any run (:data:`MARGINS`):
 
-* ``'clusters'`` when the interval's lower bound is above 0;
+* ``'clusters'`` when the interval's lower bound is above 0 and, where the caller has
+  one, the permutation test rejects too (p < ``alpha``);
 * ``'does not cluster'`` only when the upper bound is below the margin (an equivalence
   test: the effect is shown to be smaller than what would matter);
 * ``'inconclusive'`` otherwise, with the number of networks at which the interval,
   its one-sided half-widths shrinking as 1/sqrt(n), would have decided it
   (:attr:`Decision.n_to_decide`; a rough guide, at least one network more than now).
+
+Two degenerate cases are inconclusive whatever the interval says, with the reason in
+:attr:`Decision.reason` and no population size: an interval of zero width that does not
+cluster (every resample gave the same accuracy: a hub network, or a tie set, is every
+network's nearest neighbour, so resampling networks cannot move it), and an interval
+above 0 whose permutation test does not reject (the bootstrap is centred on the
+estimate and measures how it varies, not how far it is from what shuffled labels give;
+with a hub the two disagree).
 """
 
 from __future__ import annotations
@@ -73,9 +82,12 @@ class Decision:
     effect: Effect
     margin: float
     n_to_decide: float = np.nan
+    reason: str = ""  # why a degenerate case is inconclusive ('' otherwise)
 
     def __str__(self) -> str:
         out = f"{self.effect} (margin {self.margin:.2f}, n = {self.effect.n}): {self.decision}"
+        if self.reason:
+            out += f" ({self.reason})"
         if self.decision == "inconclusive" and np.isfinite(self.n_to_decide):
             out += f"; about {int(np.ceil(self.n_to_decide))} networks would decide it"
         return out
@@ -199,19 +211,34 @@ def difference_effect(distances_a, distances_b, labels, n_boot: int = 1000, seed
     return Effect("difference", float(est), *percentile_interval(boots, level), len(da), n_boot, level)
 
 
-def decide(effect: Effect, margin: float | None = None) -> Decision:
-    """'clusters' (lower bound > 0), 'does not cluster' (upper bound < margin) or
-    'inconclusive', with the population size that would decide the last: the interval's
-    lower half-width ``e - lo`` shrinks as 1/sqrt(n), so it excludes 0 at
-    ``n ((e - lo) / e)^2``; the upper one falls under the margin at
-    ``n ((hi - e) / (margin - e))^2``; the smaller of the two that can happen is reported."""
+def decide(effect: Effect, margin: float | None = None, p_value: float | None = None,
+           alpha: float = 0.05) -> Decision:
+    """'clusters' (lower bound > 0, and ``p_value`` < ``alpha`` when a permutation test's
+    p-value is given), 'does not cluster' (upper bound < margin) or 'inconclusive', with the
+    population size that would decide the last: the interval's lower half-width ``e - lo``
+    shrinks as 1/sqrt(n), so it excludes 0 at ``n ((e - lo) / e)^2``; the upper one falls
+    under the margin at ``n ((hi - e) / (margin - e))^2``; the smaller of the two that can
+    happen is reported.  A zero-width interval that does not cluster, and an interval above
+    0 that the permutation test contradicts, are inconclusive with a ``reason`` (module
+    docstring)."""
     margin = MARGINS.get(effect.kind, np.nan) if margin is None else float(margin)
+    if p_value is not None and not (np.isnan(p_value) or 0 <= p_value <= 1):
+        raise ParameterError(f"p_value={p_value!r} must be in [0, 1] (or NaN, or None: no permutation test)")
+    if not 0 < alpha < 1:
+        raise ParameterError(f"alpha={alpha!r} must be in (0, 1)")
     if not (np.isfinite(effect.estimate) and np.isfinite(effect.low) and np.isfinite(effect.high)):
         return Decision("not computed", effect, margin)
-    if effect.low > 0:
+    rejects = p_value is None or (np.isfinite(p_value) and p_value < alpha)
+    if effect.low > 0 and rejects:
         return Decision("clusters", effect, margin)
+    if effect.high - effect.low <= 1e-12 and effect.n_boot > 1:
+        return Decision("inconclusive", effect, margin,
+                        reason="zero-width interval: every resample gave the same value")
     if effect.high < margin:
         return Decision("does not cluster", effect, margin)
+    if effect.low > 0:
+        return Decision("inconclusive", effect, margin,
+                        reason=f"interval above 0 but permutation p >= {alpha:g}")
     # the one-sided half-widths, each shrinking as 1/sqrt(n): the lower one must shrink below
     # the estimate (to exclude 0), the upper one below the margin's distance from it
     options = []

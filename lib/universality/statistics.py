@@ -254,8 +254,10 @@ def clustering_table(distances: Mapping[str, xr.DataArray], by: Sequence[str] | 
     p_value, silhouette, n_tied, the effect sizes with their bootstrap intervals
     (:mod:`universality.effects`: ``nn_effect`` = accuracy - chance, ``nn_low``,
     ``nn_high``; ``sep_effect`` = separation ratio - 1, ``sep_low``, ``sep_high``; ``n_boot``
-    resamples), the ``decision`` the nearest-neighbour effect supports ('clusters', 'does
-    not cluster' or 'inconclusive') with ``n_to_decide``, and ``note``; a test that cannot
+    resamples), the ``decision`` the nearest-neighbour effect and the permutation test
+    support (:func:`universality.effects.decide`: 'clusters', 'does not cluster' or
+    'inconclusive') with ``n_to_decide``, and ``note`` (why a degenerate case is
+    inconclusive); a test that cannot
     be computed (too few networks, one class) gives a row of NaN with the reason in
     ``note`` instead of an error, so a page with a small population still runs.
     """
@@ -279,11 +281,11 @@ def clustering_table(distances: Mapping[str, xr.DataArray], by: Sequence[str] | 
                     st = cluster_stats(dd, label, n_permutations=n_permutations, seed=seed)
                     nn = effects.nn_effect(dd, label, n_boot=n_boot, seed=seed)
                     sep = effects.separation_effect(dd, label, n_boot=n_boot, seed=seed)
-                    dec = effects.decide(nn)
+                    dec = effects.decide(nn, p_value=st.p_value)
                     row.update(classes=st.n_classes, nn_accuracy=st.accuracy, chance=st.chance, p_value=st.p_value,
                                silhouette=st.silhouette, n_tied=st.n_tied, nn_effect=nn.estimate, nn_low=nn.low,
                                nn_high=nn.high, sep_effect=sep.estimate, sep_low=sep.low, sep_high=sep.high,
-                               decision=dec.decision, n_to_decide=dec.n_to_decide, note="")
+                               decision=dec.decision, n_to_decide=dec.n_to_decide, note=dec.reason)
                 else:
                     row.update(classes=np.nan, nn_accuracy=np.nan, chance=np.nan, p_value=np.nan,
                                silhouette=np.nan, n_tied=np.nan, nn_effect=np.nan, nn_low=np.nan, nn_high=np.nan,
