@@ -114,3 +114,24 @@ def test_an_unreachable_scheduler_is_named(capsys, tmp_path):
                     "--scheduler", "tcp://127.0.0.1:1")
     assert code == 2 and "no Dask scheduler answers at 'tcp://127.0.0.1:1'" in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_training_time_on_a_store_without_records_and_with_a_damaged_one(capsys, tmp_path):
+    cli.main(["training-time", "--profile", "smoke", "--task", "cdi", "--data", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "cdi: 0 of 8 groups timed (0 of 8 networks), 0 CPU-s" in out and "untimed: cdi-vanilla-relu-n16" in out
+    bad = store.timing_path(tmp_path, "smoke", "cdi", "cdi-gru-tanh-n16")
+    bad.parent.mkdir(parents=True)
+    bad.write_text("[1, 2")
+    code, err = run(capsys, "training-time", "--profile", "smoke", "--task", "cdi", "--data", str(tmp_path))
+    assert code == 2 and bad.name in err and "is damaged" in err and "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_train_prints_what_the_groups_cost(capsys, tmp_path):
+    cli.main(["train", "--profile", "smoke", "--task", "cdi", "--data", str(tmp_path), "--quiet"])
+    out = capsys.readouterr().out
+    assert "the 8 groups trained now cost" in out and "universality training-time" in out
+    cli.main(["training-time", "--profile", "smoke", "--task", "cdi", "--data", str(tmp_path), "--by-group"])
+    out = capsys.readouterr().out
+    assert "cdi: 8 of 8 groups timed (8 of 8 networks)" in out and "cdi-lstm-tanh-n16" in out

@@ -58,6 +58,16 @@ def _train(args):
                       command=cmd, gradients=args.gradients)
     counts = table.groupby(["task", "status"]).size().unstack(fill_value=0)
     print(counts.to_string())
+    trained = table[table.status == "trained"]
+    if len(trained):
+        from .sweep import training_time
+
+        tt = training_time(profile, args.task, root=args.data)
+        tt = tt[tt.timed & tt.set_index(["task", "group_id"]).index.isin(
+            trained.set_index(["task", "group_id"]).index)]
+        print(f"the {len(trained)} groups trained now cost {tt.cpu_seconds.sum():,.0f} s of CPU time "
+              f"(each group's worker, all threads); per group: universality training-time --profile {args.profile} "
+              f"--data {shlex.quote(str(args.data))} --by-group")
 
 
 def _losses(args):
