@@ -96,13 +96,15 @@ def _training_time(args):
 
     tab = training_time(args.profile, args.task, root=args.data)
     if args.by_group:
-        with pd_options():
+        import pandas as pd
+
+        with pd.option_context("display.width", 160, "display.max_rows", 500):
             print(tab.to_string(index=False, float_format="{:.0f}".format))
-    total_cpu = total_wall = 0.0
+    total_cpu = 0.0
     for task, rows in tab.groupby("task", sort=False):
         timed = rows[rows.timed]
         cpu, wall = float(timed.cpu_seconds.sum()), float(timed.wall_seconds.sum())
-        total_cpu, total_wall = total_cpu + cpu, total_wall + wall
+        total_cpu += cpu
         partial = int((timed.networks_timed < timed.networks).sum())
         line = (f"{task}: {len(timed)} of {len(rows)} groups timed ({int(timed.networks_timed.sum())} of "
                 f"{int(rows.networks.sum())} networks), {cpu:,.0f} CPU-s ({cpu / 3600:.2f} CPU-h), "
@@ -116,12 +118,6 @@ def _training_time(args):
         print(f"all: {total_cpu:,.0f} CPU-s ({total_cpu / 3600:.2f} CPU-h)")
     print("CPU time is each group's training process's (all threads, random search included); the groups of a "
           "sweep on N workers train side by side, so its wall clock is about the CPU time over N")
-
-
-def pd_options():
-    import pandas as pd
-
-    return pd.option_context("display.width", 160, "display.max_rows", 500)
 
 
 def _sizes(args):
