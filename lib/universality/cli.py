@@ -63,8 +63,7 @@ def _train(args):
         from .sweep import training_time
 
         tt = training_time(profile, args.task, root=args.data)
-        tt = tt[tt.timed & tt.set_index(["task", "group_id"]).index.isin(
-            trained.set_index(["task", "group_id"]).index)]
+        tt = tt[tt.timed & tt.group_id.isin(trained.group_id)]  # a group id names its task
         print(f"the {len(trained)} groups trained now cost {tt.cpu_seconds.sum():,.0f} s of CPU time "
               f"(each group's worker, all threads); per group: universality training-time --profile {args.profile} "
               f"--data {shlex.quote(str(args.data))} --by-group")
